@@ -1,0 +1,601 @@
+//! Normalisation: one MCP tool call → every effect it may have on data, schema and flows.
+//!
+//! It follows Directus 12.4's tool definitions (`@directus/api/dist/ai/tools`): both tool modes, the
+//! `coerceJsonFields` step, nested relational payloads at any depth, and flow operation chains.
+
+use crate::flows::{operation_effect, FlowGraph, OperationEffect};
+use crate::message::{json_kind, ToolMode};
+use crate::relations::{DeselectAction, FieldRelation, RelationIndex};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EffectKind {
+    Read,
+    Create,
+    Update,
+    Delete,
+    SchemaChange,
+    FlowRun,
+    /// Something the guard cannot see into: a script, an HTTP request, an unknown operation type.
+    Unknown,
+}
+
+/// Which rows an effect reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyScope {
+    /// Exactly this many primary keys.
+    Keys(u64),
+    /// Whatever a query or filter matches.
+    Query,
+    /// Not known before the call runs (e.g. rows left out of a replace array).
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Effect {
+    pub kind: EffectKind,
+    /// The collection reached, or `*` when it cannot be named.
+    pub collection: String,
+    pub keys: KeyScope,
+    /// Where in the call the effect comes from, for people reading a denial or the audit log.
+    pub via: String,
+}
+
+impl Effect {
+    pub fn unknown(via: String) -> Effect {
+        Effect { kind: EffectKind::Unknown, collection: "*".into(), keys: KeyScope::Unknown, via }
+    }
+
+    fn new(kind: EffectKind, collection: &str, keys: KeyScope, via: impl Into<String>) -> Effect {
+        Effect { kind, collection: collection.to_string(), keys, via: via.into() }
+    }
+}
+
+/// The normalised form of one tool call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Classified {
+    /// The tool named in `tools/call` (`execute` in registry mode).
+    pub tool: String,
+    /// The tool run inside registry `execute`.
+    pub inner_tool: Option<String>,
+    pub action: Option<String>,
+    pub effects: Vec<Effect>,
+}
+
+impl Classified {
+    /// Every collection the call reaches, sorted, without `*`.
+    pub fn collections(&self) -> Vec<String> {
+        let set: BTreeSet<&str> =
+            self.effects.iter().map(|e| e.collection.as_str()).filter(|c| *c != "*").collect();
+        set.into_iter().map(str::to_string).collect()
+    }
+
+    /// Number of keys the call's main effect names, when it names them.
+    pub fn key_count(&self) -> Option<u64> {
+        match self.effects.first().map(|e| e.keys) {
+            Some(KeyScope::Keys(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Anything but reads: the audit row of such a call is written before it runs.
+    pub fn is_mutating(&self) -> bool {
+        self.effects.iter().any(|e| e.kind != EffectKind::Read)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ClassifyError {
+    #[error("\"{name}\" is not a Directus MCP tool in {mode} mode")]
+    UnknownTool { name: String, mode: &'static str },
+    #[error("\"arguments\" must be an object, got {0}")]
+    ArgumentsNotObject(&'static str),
+    #[error("{tool}: {reason}")]
+    InvalidArgument { tool: String, reason: String },
+    /// The call starts or changes flows: the caller must hand over the flow graph and ask again.
+    #[error("the flow graph is needed to judge this call")]
+    NeedsFlows,
+}
+
+/// Nesting deeper than this is refused rather than followed: no real payload needs it.
+const MAX_DEPTH: usize = 64;
+
+const LEGACY_TOOLS: &[&str] = &[
+    "system-prompt",
+    "items",
+    "files",
+    "folders",
+    "assets",
+    "flows",
+    "trigger-flow",
+    "operations",
+    "schema",
+    "collections",
+    "fields",
+    "relations",
+];
+
+/// Everything the classifier needs besides the call.
+pub struct Context<'a> {
+    pub relations: &'a RelationIndex,
+    /// `None` until the caller has loaded it; asked for with [`ClassifyError::NeedsFlows`].
+    pub flows: Option<&'a FlowGraph>,
+}
+
+pub fn classify(
+    name: &str,
+    arguments: Option<&Value>,
+    mode: ToolMode,
+    ctx: &Context,
+) -> Result<Classified, ClassifyError> {
+    match mode {
+        ToolMode::Legacy => {
+            let (action, effects) = classify_tool(name, arguments, ctx)?;
+            Ok(Classified { tool: name.to_string(), inner_tool: None, action, effects })
+        }
+        ToolMode::Registry => match name {
+            "search" => Ok(Classified { tool: name.to_string(), inner_tool: None, action: None, effects: vec![] }),
+            "schema" => {
+                let (action, effects) = classify_tool(name, arguments, ctx)?;
+                Ok(Classified { tool: name.to_string(), inner_tool: None, action, effects })
+            }
+            "execute" => {
+                let args = object_arguments(arguments)?;
+                let inner = match args.get("name") {
+                    Some(Value::String(n)) => n.clone(),
+                    _ => {
+                        return Err(ClassifyError::InvalidArgument {
+                            tool: "execute".into(),
+                            reason: "\"name\" must be the name of a tool".into(),
+                        })
+                    }
+                };
+                let input = args.get("input").cloned().unwrap_or_else(|| Value::Object(Map::new()));
+                if inner == "execute" || inner == "search" {
+                    return Err(ClassifyError::UnknownTool { name: inner, mode: "registry execute" });
+                }
+                let (action, effects) = classify_tool(&inner, Some(&input), ctx)?;
+                Ok(Classified { tool: name.to_string(), inner_tool: Some(inner), action, effects })
+            }
+            _ => Err(ClassifyError::UnknownTool { name: name.to_string(), mode: "registry" }),
+        },
+    }
+}
+
+type ToolEffects = (Option<String>, Vec<Effect>);
+
+fn classify_tool(name: &str, arguments: Option<&Value>, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
+    if !LEGACY_TOOLS.contains(&name) {
+        return Err(ClassifyError::UnknownTool { name: name.to_string(), mode: "legacy" });
+    }
+    // Directus replaces system-prompt's arguments with its own, so whatever was sent does not matter.
+    if name == "system-prompt" {
+        return Ok((None, vec![]));
+    }
+    let args = coerce_json_fields(object_arguments(arguments)?);
+    let call = ToolArgs { tool: name, args: &args };
+    match name {
+        "items" => items(&call, ctx),
+        "files" => system_items(&call, ctx, "directus_files", &["read", "update", "delete", "import"]),
+        "folders" => system_items(&call, ctx, "directus_folders", &["create", "read", "update", "delete"]),
+        "flows" => flows(&call, ctx),
+        "operations" => operations(&call, ctx),
+        "trigger-flow" => trigger_flow(&call, ctx),
+        "collections" => collections(&call),
+        "fields" | "relations" => fields_or_relations(&call),
+        "schema" => {
+            let effects = match args.get("keys") {
+                Some(Value::Array(keys)) => keys
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|c| Effect::new(EffectKind::Read, c, KeyScope::Query, "schema.keys"))
+                    .collect(),
+                _ => vec![Effect::new(EffectKind::Read, "*", KeyScope::Query, "schema overview")],
+            };
+            Ok((None, effects))
+        }
+        "assets" => Ok((None, vec![Effect::new(EffectKind::Read, "directus_files", KeyScope::Keys(1), "assets.id")])),
+        _ => Err(ClassifyError::UnknownTool { name: name.to_string(), mode: "legacy" }),
+    }
+}
+
+fn object_arguments(arguments: Option<&Value>) -> Result<&Map<String, Value>, ClassifyError> {
+    match arguments {
+        Some(Value::Object(o)) => Ok(o),
+        Some(other) => Err(ClassifyError::ArgumentsNotObject(json_kind(other))),
+        None => Err(ClassifyError::ArgumentsNotObject("nothing")),
+    }
+}
+
+/// Directus's `coerceJsonFields`: models sometimes send these arguments as JSON text.
+pub fn coerce_json_fields(args: &Map<String, Value>) -> Map<String, Value> {
+    let mut coerced = args.clone();
+    for field in ["data", "keys", "query", "headers"] {
+        if let Some(Value::String(text)) = coerced.get(field) {
+            if let Ok(parsed) = serde_json::from_str::<Value>(text) {
+                coerced.insert(field.to_string(), parsed);
+            }
+        }
+    }
+    coerced
+}
+
+struct ToolArgs<'a> {
+    tool: &'a str,
+    args: &'a Map<String, Value>,
+}
+
+impl ToolArgs<'_> {
+    fn invalid(&self, reason: impl Into<String>) -> ClassifyError {
+        ClassifyError::InvalidArgument { tool: self.tool.to_string(), reason: reason.into() }
+    }
+
+    fn action(&self, allowed: &[&str]) -> Result<String, ClassifyError> {
+        match self.args.get("action") {
+            Some(Value::String(a)) if allowed.contains(&a.as_str()) => Ok(a.clone()),
+            Some(other) => Err(self.invalid(format!("\"action\" must be one of {}, got {other}", allowed.join(", ")))),
+            None => Err(self.invalid(format!("\"action\" is required (one of {})", allowed.join(", ")))),
+        }
+    }
+
+    fn string(&self, field: &str) -> Result<String, ClassifyError> {
+        match self.args.get(field) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            _ => Err(self.invalid(format!("\"{field}\" must be a string"))),
+        }
+    }
+
+    /// `keys` as a scope: absent means "by query".
+    fn keys(&self) -> Result<KeyScope, ClassifyError> {
+        match self.args.get("keys") {
+            None => Ok(KeyScope::Query),
+            Some(Value::Array(k)) => Ok(KeyScope::Keys(k.len() as u64)),
+            Some(other) => Err(self.invalid(format!("\"keys\" must be an array, got {}", json_kind(other)))),
+        }
+    }
+
+    fn required_keys(&self) -> Result<KeyScope, ClassifyError> {
+        match self.keys()? {
+            KeyScope::Query => Err(self.invalid("\"keys\" is required")),
+            scope => Ok(scope),
+        }
+    }
+
+    /// `data` as a list of rows, and whether it was sent as a batch (array).
+    fn data_rows(&self) -> Result<(Vec<&Value>, bool), ClassifyError> {
+        match self.args.get("data") {
+            Some(Value::Array(rows)) => {
+                if let Some(bad) = rows.iter().find(|r| !r.is_object()) {
+                    return Err(self.invalid(format!("every row in \"data\" must be an object, got {}", json_kind(bad))));
+                }
+                Ok((rows.iter().collect(), true))
+            }
+            Some(row @ Value::Object(_)) => Ok((vec![row], false)),
+            Some(other) => Err(self.invalid(format!("\"data\" must be an object or an array of objects, got {}", json_kind(other)))),
+            None => Err(self.invalid("\"data\" is required")),
+        }
+    }
+}
+
+/// Whether the row a payload describes exists already. Only existing rows can lose related rows.
+#[derive(Clone, Copy, PartialEq)]
+enum RowState {
+    New,
+    Existing,
+}
+
+fn items(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
+    let action = call.action(&["create", "read", "update", "delete"])?;
+    let collection = call.string("collection")?;
+    // A singleton is upserted, so even `create` may change an existing row.
+    let new_state = if ctx.relations.is_singleton(&collection) { RowState::Existing } else { RowState::New };
+    let effects = write_effects(call, ctx, &action, &collection, new_state)?;
+    Ok((Some(action), effects))
+}
+
+/// `files` and `folders`: the items pattern on a fixed system collection.
+fn system_items(call: &ToolArgs, ctx: &Context, collection: &str, actions: &[&str]) -> Result<ToolEffects, ClassifyError> {
+    let action = call.action(actions)?;
+    let effects = if action == "import" {
+        let (rows, _) = call.data_rows()?;
+        vec![Effect::new(EffectKind::Create, collection, KeyScope::Keys(rows.len() as u64), "files.import")]
+    } else {
+        write_effects(call, ctx, &action, collection, RowState::New)?
+    };
+    Ok((Some(action), effects))
+}
+
+fn write_effects(
+    call: &ToolArgs,
+    ctx: &Context,
+    action: &str,
+    collection: &str,
+    new_state: RowState,
+) -> Result<Vec<Effect>, ClassifyError> {
+    let mut effects = Vec::new();
+    match action {
+        "read" => effects.push(Effect::new(EffectKind::Read, collection, call.keys()?, "read")),
+        "delete" => effects.push(Effect::new(EffectKind::Delete, collection, call.required_keys()?, "action delete")),
+        "create" => {
+            let (rows, _) = call.data_rows()?;
+            effects.push(Effect::new(EffectKind::Create, collection, KeyScope::Keys(rows.len() as u64), "create"));
+            for (i, row) in rows.iter().enumerate() {
+                walk_row(ctx, collection, row, new_state, &format!("data[{i}]"), 0, &mut effects);
+            }
+        }
+        "update" => {
+            let (rows, batch) = call.data_rows()?;
+            let scope = if batch { KeyScope::Keys(rows.len() as u64) } else { call.keys()? };
+            effects.push(Effect::new(EffectKind::Update, collection, scope, "update"));
+            for (i, row) in rows.iter().enumerate() {
+                let path = if batch { format!("data[{i}]") } else { "data".to_string() };
+                walk_row(ctx, collection, row, RowState::Existing, &path, 0, &mut effects);
+            }
+        }
+        other => return Err(call.invalid(format!("unsupported action {other}"))),
+    }
+    Ok(effects)
+}
+
+/// Follows one row of a payload through its relational fields, adding what each nested change does.
+fn walk_row(ctx: &Context, collection: &str, row: &Value, state: RowState, path: &str, depth: usize, out: &mut Vec<Effect>) {
+    let Value::Object(fields) = row else { return };
+    if depth >= MAX_DEPTH {
+        out.push(Effect::unknown(format!("{path}: nested deeper than {MAX_DEPTH} levels")));
+        return;
+    }
+    for (field, value) in fields {
+        let here = format!("{path}.{field}");
+        match ctx.relations.field(collection, field) {
+            Some(FieldRelation::ManyToOne { related }) => nested_row(ctx, related, value, &here, depth, out),
+            Some(FieldRelation::ManyToAny { collection_field }) => {
+                match fields.get(collection_field).and_then(Value::as_str) {
+                    Some(related) => nested_row(ctx, related, value, &here, depth, out),
+                    None if value.is_object() => out.push(Effect::unknown(format!(
+                        "{here}: many-to-any row without \"{collection_field}\", so its collection is unknown"
+                    ))),
+                    None => {}
+                }
+            }
+            Some(FieldRelation::OneToMany { many, deselect }) => {
+                one_to_many(ctx, many, *deselect, value, state, &here, depth, out)
+            }
+            None => {}
+        }
+    }
+}
+
+/// A related row given inline: created when it has no primary key, updated when it has one.
+fn nested_row(ctx: &Context, collection: &str, value: &Value, path: &str, depth: usize, out: &mut Vec<Effect>) {
+    match value {
+        Value::Object(row) => {
+            let state = if row.contains_key(ctx.relations.primary_key(collection)) { RowState::Existing } else { RowState::New };
+            let kind = if state == RowState::New { EffectKind::Create } else { EffectKind::Update };
+            out.push(Effect::new(kind, collection, KeyScope::Keys(1), path));
+            walk_row(ctx, collection, value, state, path, depth + 1, out);
+        }
+        // A bare key links an existing row; null unlinks. Neither changes the related row itself.
+        _ => {}
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn one_to_many(
+    ctx: &Context,
+    many: &str,
+    deselect: DeselectAction,
+    value: &Value,
+    parent: RowState,
+    path: &str,
+    depth: usize,
+    out: &mut Vec<Effect>,
+) {
+    let unlink = |keys: KeyScope, via: String| match deselect {
+        DeselectAction::Delete => Effect::new(EffectKind::Delete, many, keys, via),
+        DeselectAction::Nullify => Effect::new(EffectKind::Update, many, keys, via),
+    };
+    match value {
+        // Replace form: rows of an existing parent that the array leaves out are deselected.
+        Value::Array(rows) => {
+            if parent == RowState::Existing {
+                let why = match deselect {
+                    DeselectAction::Delete => "replace array: related rows left out are deleted",
+                    DeselectAction::Nullify => "replace array: related rows left out are unlinked",
+                };
+                out.push(unlink(KeyScope::Unknown, format!("{path} ({why})")));
+            }
+            for (i, row) in rows.iter().enumerate() {
+                let here = format!("{path}[{i}]");
+                if row.is_object() {
+                    nested_row(ctx, many, row, &here, depth, out);
+                } else {
+                    out.push(Effect::new(EffectKind::Update, many, KeyScope::Keys(1), format!("{here} (linked)")));
+                }
+            }
+        }
+        // Detailed form: {create, update, delete}.
+        Value::Object(changes) => {
+            for (verb, state) in [("create", RowState::New), ("update", RowState::Existing)] {
+                if let Some(Value::Array(rows)) = changes.get(verb) {
+                    for (i, row) in rows.iter().enumerate() {
+                        let here = format!("{path}.{verb}[{i}]");
+                        let kind = if state == RowState::New { EffectKind::Create } else { EffectKind::Update };
+                        out.push(Effect::new(kind, many, KeyScope::Keys(1), here.clone()));
+                        walk_row(ctx, many, row, state, &here, depth + 1, out);
+                    }
+                }
+            }
+            match changes.get("delete") {
+                Some(Value::Array(keys)) if !keys.is_empty() => {
+                    out.push(unlink(KeyScope::Keys(keys.len() as u64), format!("{path}.delete")))
+                }
+                Some(Value::Array(_)) | None => {}
+                Some(_) => out.push(Effect::unknown(format!("{path}.delete is not a list of keys"))),
+            }
+        }
+        _ => {}
+    }
+}
+
+fn flows(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
+    let action = call.action(&["create", "read", "update", "delete"])?;
+    let mut effects = Vec::new();
+    match action.as_str() {
+        "read" => effects.push(Effect::new(EffectKind::Read, "directus_flows", KeyScope::Query, "read")),
+        "delete" => {
+            call.string("key")?;
+            effects.push(Effect::new(EffectKind::Delete, "directus_flows", KeyScope::Keys(1), "action delete"));
+        }
+        _ => {
+            let (rows, _) = call.data_rows()?;
+            let (kind, state) = if action == "create" {
+                (EffectKind::Create, RowState::New)
+            } else {
+                call.string("key")?;
+                (EffectKind::Update, RowState::Existing)
+            };
+            effects.push(Effect::new(kind, "directus_flows", KeyScope::Keys(1), action.clone()));
+            for row in rows {
+                walk_row(ctx, "directus_flows", row, state, "data", 0, &mut effects);
+                if let Some(Value::Array(ops)) = row.get("operations") {
+                    for (i, op) in ops.iter().enumerate() {
+                        let kind = op.get("type").and_then(Value::as_str);
+                        let via = format!("data.operations[{i}] ({})", kind.unwrap_or("no type"));
+                        match kind {
+                            Some(kind) => operation_effects(ctx, kind, op.get("options"), &via, &mut effects)?,
+                            None => effects.push(Effect::unknown(format!("{via}: operation without a type"))),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok((Some(action), effects))
+}
+
+fn operations(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
+    let action = call.action(&["create", "read", "update", "delete"])?;
+    let mut effects = Vec::new();
+    match action.as_str() {
+        "read" => effects.push(Effect::new(EffectKind::Read, "directus_operations", KeyScope::Query, "read")),
+        "delete" => {
+            call.string("key")?;
+            effects.push(Effect::new(EffectKind::Delete, "directus_operations", KeyScope::Keys(1), "action delete"));
+        }
+        _ => {
+            let data = match call.args.get("data") {
+                Some(d @ Value::Object(_)) => d,
+                _ => return Err(call.invalid("\"data\" must be an object")),
+            };
+            let kind = if action == "create" { EffectKind::Create } else { EffectKind::Update };
+            effects.push(Effect::new(kind, "directus_operations", KeyScope::Keys(1), action.clone()));
+            // An update that leaves `type` out keeps the stored one, which only the flow graph knows.
+            let op_type = match (data.get("type").and_then(Value::as_str), action.as_str()) {
+                (Some(t), _) => t.to_string(),
+                (None, "update") => {
+                    let key = call.string("key")?;
+                    let graph = ctx.flows.ok_or(ClassifyError::NeedsFlows)?;
+                    match graph.operation(&key) {
+                        Some(op) => op.kind.clone(),
+                        None => return Ok((Some(action), effects)),
+                    }
+                }
+                (None, _) => return Err(call.invalid("\"data.type\" is required")),
+            };
+            operation_effects(ctx, &op_type, data.get("options"), &format!("data ({op_type})"), &mut effects)?;
+        }
+    }
+    Ok((Some(action), effects))
+}
+
+/// What an operation written by this call will do when its flow runs.
+fn operation_effects(ctx: &Context, kind: &str, options: Option<&Value>, via: &str, out: &mut Vec<Effect>) -> Result<(), ClassifyError> {
+    let options = options.cloned().unwrap_or(Value::Null);
+    match operation_effect(kind, &options, via) {
+        OperationEffect::Effect(e) => out.push(e),
+        OperationEffect::None => {}
+        OperationEffect::StartsFlow(Some(flow)) => {
+            let graph = ctx.flows.ok_or(ClassifyError::NeedsFlows)?;
+            out.extend(graph.run_effects(&flow));
+        }
+        OperationEffect::StartsFlow(None) => {
+            out.push(Effect::unknown(format!("{via}: starts a flow that is not named literally")))
+        }
+    }
+    Ok(())
+}
+
+fn trigger_flow(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
+    let id = call.string("id")?;
+    let graph = ctx.flows.ok_or(ClassifyError::NeedsFlows)?;
+    let mut effects = vec![Effect::new(EffectKind::FlowRun, "directus_flows", KeyScope::Keys(1), format!("flow {id}"))];
+    effects.extend(graph.run_effects(&id));
+    Ok((None, effects))
+}
+
+fn collections(call: &ToolArgs) -> Result<ToolEffects, ClassifyError> {
+    let action = call.action(&["create", "read", "update", "delete"])?;
+    let mut effects = Vec::new();
+    match action.as_str() {
+        "read" => effects.push(Effect::new(EffectKind::Read, "directus_collections", call.keys()?, "read")),
+        "delete" => {
+            let keys = match call.args.get("keys") {
+                Some(Value::Array(keys)) => keys,
+                _ => return Err(call.invalid("\"keys\" must be an array of collection names")),
+            };
+            for key in keys {
+                let name = key.as_str().unwrap_or("*");
+                effects.push(Effect::new(EffectKind::SchemaChange, name, KeyScope::Unknown, "collection dropped"));
+                effects.push(Effect::new(EffectKind::Delete, name, KeyScope::Unknown, "collection dropped with all its rows"));
+            }
+        }
+        _ => {
+            let (rows, _) = call.data_rows()?;
+            for row in rows {
+                let name = row.get("collection").and_then(Value::as_str).unwrap_or("*");
+                effects.push(Effect::new(EffectKind::SchemaChange, name, KeyScope::Unknown, format!("collection {action}")));
+            }
+        }
+    }
+    Ok((Some(action), effects))
+}
+
+fn fields_or_relations(call: &ToolArgs) -> Result<ToolEffects, ClassifyError> {
+    let action = call.action(&["create", "read", "update", "delete"])?;
+    let system = if call.tool == "fields" { "directus_fields" } else { "directus_relations" };
+    let named = call.args.get("collection").and_then(Value::as_str);
+    let mut effects = Vec::new();
+    match action.as_str() {
+        "read" => effects.push(Effect::new(EffectKind::Read, named.unwrap_or(system), KeyScope::Query, "read")),
+        "delete" => {
+            let collection = call.string("collection")?;
+            let field = call.string("field")?;
+            let via = format!("{} {collection}.{field} deleted", call.tool);
+            effects.push(Effect::new(EffectKind::SchemaChange, &collection, KeyScope::Unknown, via.clone()));
+            effects.push(Effect::new(EffectKind::Delete, &collection, KeyScope::Unknown, via));
+        }
+        _ => {
+            let mut targets: BTreeSet<String> = named.map(str::to_string).into_iter().collect();
+            // relations.create names its collections inside `data`, not at the top level.
+            let (rows, _) = call.data_rows()?;
+            for row in rows {
+                for key in ["collection", "related_collection"] {
+                    if let Some(c) = row.get(key).and_then(Value::as_str) {
+                        targets.insert(c.to_string());
+                    }
+                }
+            }
+            if targets.is_empty() {
+                return Err(call.invalid("the collection to change must be named"));
+            }
+            for target in targets {
+                effects.push(Effect::new(EffectKind::SchemaChange, &target, KeyScope::Unknown, format!("{} {action}", call.tool)));
+            }
+        }
+    }
+    Ok((Some(action), effects))
+}

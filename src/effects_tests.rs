@@ -1,0 +1,191 @@
+//! Normalisation tests: every way Directus 12.4's tools can change data, as the issue lists them.
+
+use crate::effects::{classify, ClassifyError, Context, EffectKind, KeyScope};
+use crate::flows::FlowGraph;
+use crate::message::ToolMode;
+use crate::relations::{RelationIndex, SchemaFacts};
+use serde_json::{json, Value};
+
+/// articles ←(O2M comments, deselect delete)– comments; articles –M2M tags via articles_tags (deselect delete);
+/// articles –O2M notes (nullify); pages –M2A blocks via pages_blocks.
+fn relations() -> RelationIndex {
+    let facts: SchemaFacts = serde_json::from_value(json!({
+        "primary_keys": {"articles": "id", "comments": "id", "tags": "id", "articles_tags": "id", "notes": "id"},
+        "singletons": ["site"],
+        "relations": [
+            {"collection": "comments", "field": "article", "related_collection": "articles", "one_field": "comments", "one_deselect_action": "delete"},
+            {"collection": "articles_tags", "field": "articles_id", "related_collection": "articles", "one_field": "tags", "one_deselect_action": "delete"},
+            {"collection": "articles_tags", "field": "tags_id", "related_collection": "tags", "one_field": null},
+            {"collection": "notes", "field": "article", "related_collection": "articles", "one_field": "notes", "one_deselect_action": "nullify"},
+            {"collection": "site", "field": "featured", "related_collection": "articles", "one_field": null},
+            {"collection": "articles", "field": "site", "related_collection": "site", "one_field": "articles", "one_deselect_action": "delete"},
+            {"collection": "pages_blocks", "field": "pages_id", "related_collection": "pages", "one_field": "blocks", "one_deselect_action": "delete"},
+            {"collection": "pages_blocks", "field": "item", "related_collection": null, "one_collection_field": "collection"},
+            {"collection": "text_blocks", "field": "page", "related_collection": null}
+        ]
+    }))
+    .unwrap();
+    RelationIndex::new(facts)
+}
+
+fn kinds(name: &str, args: Value) -> Vec<(EffectKind, String)> {
+    let rel = relations();
+    let ctx = Context { relations: &rel, flows: None };
+    classify(name, Some(&args), ToolMode::Legacy, &ctx)
+        .unwrap()
+        .effects
+        .into_iter()
+        .map(|e| (e.kind, e.collection))
+        .collect()
+}
+
+fn deletes(name: &str, args: Value) -> Vec<String> {
+    kinds(name, args).into_iter().filter(|(k, _)| *k == EffectKind::Delete).map(|(_, c)| c).collect()
+}
+
+#[test]
+fn plain_reads_and_updates_delete_nothing() {
+    assert_eq!(kinds("items", json!({"action": "read", "collection": "articles"})), vec![(EffectKind::Read, "articles".into())]);
+    assert!(deletes("items", json!({"action": "update", "collection": "articles", "keys": [1], "data": {"title": "x"}})).is_empty());
+}
+
+#[test]
+fn items_delete_is_a_delete_with_its_keys() {
+    let rel = relations();
+    let ctx = Context { relations: &rel, flows: None };
+    let c = classify("items", Some(&json!({"action": "delete", "collection": "articles", "keys": [1, 2, 3]})), ToolMode::Legacy, &ctx).unwrap();
+    assert_eq!(c.effects[0].kind, EffectKind::Delete);
+    assert_eq!(c.key_count(), Some(3));
+    assert!(c.is_mutating());
+}
+
+#[test]
+fn nested_o2m_delete_is_a_delete() {
+    let d = deletes("items", json!({"action": "update", "collection": "articles", "keys": [1], "data": {"comments": {"delete": [7]}}}));
+    assert_eq!(d, vec!["comments".to_string()]);
+}
+
+#[test]
+fn nested_delete_on_a_nullify_relation_only_unlinks() {
+    let k = kinds("items", json!({"action": "update", "collection": "articles", "keys": [1], "data": {"notes": {"delete": [7]}}}));
+    assert!(k.contains(&(EffectKind::Update, "notes".into())));
+    assert!(!k.iter().any(|(kind, _)| *kind == EffectKind::Delete));
+}
+
+#[test]
+fn replace_arrays_delete_on_existing_rows_only() {
+    let update = json!({"action": "update", "collection": "articles", "keys": [1], "data": {"comments": [{"id": 5}]}});
+    assert_eq!(deletes("items", update), vec!["comments".to_string()]);
+    let create = json!({"action": "create", "collection": "articles", "data": {"title": "n", "comments": [{"text": "hi"}]}});
+    assert!(deletes("items", create).is_empty());
+}
+
+#[test]
+fn m2m_replace_deletes_junction_rows() {
+    let d = deletes("items", json!({"action": "update", "collection": "articles", "keys": [1], "data": {"tags": [{"tags_id": 2}]}}));
+    assert_eq!(d, vec!["articles_tags".to_string()]);
+}
+
+#[test]
+fn stringified_data_is_read_like_directus_reads_it() {
+    let d = deletes("items", json!({"action": "update", "collection": "articles", "keys": "[1]", "data": "{\"comments\":{\"delete\":[7]}}"}));
+    assert_eq!(d, vec!["comments".to_string()]);
+}
+
+#[test]
+fn batch_updates_are_followed_row_by_row() {
+    let d = deletes("items", json!({"action": "update", "collection": "articles", "data": [{"id": 1, "title": "a"}, {"id": 2, "comments": {"delete": [3]}}]}));
+    assert_eq!(d, vec!["comments".to_string()]);
+}
+
+#[test]
+fn deletes_hide_at_any_depth() {
+    // A comment created inline points to an existing article (M2O with a key) whose tags are replaced.
+    let d = deletes("items", json!({"action": "create", "collection": "comments", "data": {"text": "x", "article": {"id": 4, "tags": []}}}));
+    assert_eq!(d, vec!["articles_tags".to_string()]);
+}
+
+#[test]
+fn m2a_rows_follow_their_collection_field() {
+    let rel_args = json!({"action": "update", "collection": "pages", "keys": [1], "data": {"blocks": {"create": [{"collection": "articles", "item": {"id": 9, "comments": {"delete": [1]}}}]}}});
+    assert_eq!(deletes("items", rel_args), vec!["comments".to_string()]);
+}
+
+#[test]
+fn singleton_create_is_an_upsert_of_the_existing_row() {
+    let d = deletes("items", json!({"action": "create", "collection": "site", "data": {"articles": []}}));
+    assert_eq!(d, vec!["articles".to_string()]);
+}
+
+#[test]
+fn registry_execute_is_judged_by_its_inner_tool() {
+    let rel = relations();
+    let ctx = Context { relations: &rel, flows: None };
+    let c = classify("execute", Some(&json!({"name": "items", "input": {"action": "delete", "collection": "articles", "keys": [1]}})), ToolMode::Registry, &ctx).unwrap();
+    assert_eq!(c.inner_tool.as_deref(), Some("items"));
+    assert_eq!(c.effects[0].kind, EffectKind::Delete);
+    assert!(classify("search", Some(&json!({"query": "x"})), ToolMode::Registry, &ctx).unwrap().effects.is_empty());
+    assert!(matches!(classify("items", Some(&json!({})), ToolMode::Registry, &ctx), Err(ClassifyError::UnknownTool { .. })));
+}
+
+#[test]
+fn bad_arguments_are_errors_not_guesses() {
+    let rel = relations();
+    let ctx = Context { relations: &rel, flows: None };
+    let err = |name: &str, args: Option<Value>| classify(name, args.as_ref(), ToolMode::Legacy, &ctx).unwrap_err();
+    assert_eq!(err("items", Some(json!([1]))), ClassifyError::ArgumentsNotObject("an array"));
+    assert_eq!(err("items", None), ClassifyError::ArgumentsNotObject("nothing"));
+    assert!(matches!(err("items", Some(json!({"action": "drop", "collection": "a"}))), ClassifyError::InvalidArgument { .. }));
+    assert!(matches!(err("items", Some(json!({"action": "update", "collection": "a", "data": "{not json"}))), ClassifyError::InvalidArgument { .. }));
+    assert!(matches!(err("nope", Some(json!({}))), ClassifyError::UnknownTool { .. }));
+}
+
+fn flow_graph() -> FlowGraph {
+    serde_json::from_value(json!({
+        "flows": [{"id": "cleanup"}, {"id": "notify"}],
+        "operations": [
+            {"id": "op1", "flow": "cleanup", "type": "item-delete", "options": {"collection": "articles", "permissions": "$full"}},
+            {"id": "op2", "flow": "notify", "type": "log", "options": {}}
+        ]
+    }))
+    .unwrap()
+}
+
+#[test]
+fn trigger_flow_asks_for_the_flow_graph_then_judges_the_chain() {
+    let rel = relations();
+    let args = json!({"id": "cleanup", "collection": "articles"});
+    let without = Context { relations: &rel, flows: None };
+    assert_eq!(classify("trigger-flow", Some(&args), ToolMode::Legacy, &without), Err(ClassifyError::NeedsFlows));
+    let graph = flow_graph();
+    let with = Context { relations: &rel, flows: Some(&graph) };
+    let c = classify("trigger-flow", Some(&args), ToolMode::Legacy, &with).unwrap();
+    assert!(c.effects.iter().any(|e| e.kind == EffectKind::Delete && e.collection == "articles"));
+    let quiet = classify("trigger-flow", Some(&json!({"id": "notify", "collection": "articles"})), ToolMode::Legacy, &with).unwrap();
+    assert!(!quiet.effects.iter().any(|e| e.kind == EffectKind::Delete));
+}
+
+#[test]
+fn writing_a_flow_with_item_delete_is_a_delete() {
+    let d = deletes("flows", json!({"action": "create", "data": {"name": "x", "operations": [{"type": "item-delete", "options": {"collection": "articles"}}]}}));
+    assert_eq!(d, vec!["articles".to_string()]);
+    let d = deletes("operations", json!({"action": "create", "data": {"type": "item-delete", "flow": "f", "options": {"collection": "comments"}}}));
+    assert_eq!(d, vec!["comments".to_string()]);
+}
+
+#[test]
+fn schema_tools_name_the_collections_they_change() {
+    let k = kinds("relations", json!({"action": "create", "data": {"collection": "comments", "field": "x", "related_collection": "secret"}}));
+    assert!(k.contains(&(EffectKind::SchemaChange, "secret".into())) && k.contains(&(EffectKind::SchemaChange, "comments".into())));
+    assert_eq!(deletes("collections", json!({"action": "delete", "keys": ["articles"]})), vec!["articles".to_string()]);
+    assert_eq!(deletes("fields", json!({"action": "delete", "collection": "articles", "field": "title"})), vec!["articles".to_string()]);
+}
+
+#[test]
+fn key_scopes_are_counted() {
+    let rel = relations();
+    let ctx = Context { relations: &rel, flows: None };
+    let by_query = classify("items", Some(&json!({"action": "update", "collection": "articles", "data": {"t": 1}})), ToolMode::Legacy, &ctx).unwrap();
+    assert_eq!(by_query.effects[0].keys, KeyScope::Query);
+    assert_eq!(by_query.key_count(), None);
+}

@@ -1,0 +1,145 @@
+//! The whole judgement of one `/mcp` message: parse, classify, decide, and build its audit record.
+
+use crate::audit::{redact_arguments, AuditRecord, Caller};
+use crate::effects::{classify, Classified, ClassifyError, Context, Effect, EffectKind, KeyScope};
+use crate::flows::FlowGraph;
+use crate::message::{parse_message_text, RpcMessage, ToolMode};
+use crate::policy::{decide, Rule, Verdict};
+use crate::relations::RelationIndex;
+use crate::response::{denial_result, invalid_request};
+use crate::settings::{guard_collections, Settings};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// One message as the JS side hands it over.
+pub struct Request<'a> {
+    /// The JSON text of the message.
+    pub body: &'a str,
+    pub tool_mode: ToolMode,
+    pub caller: &'a Caller,
+    /// The `directus_settings` row (only the guard's and Directus's MCP fields are read).
+    pub settings: &'a Map<String, Value>,
+    pub record_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Judgement {
+    pub allowed: bool,
+    pub rule: &'static str,
+    pub reason: String,
+    pub remedy: &'static str,
+    /// What to answer instead of running the call (denials only).
+    pub response: Option<Value>,
+    /// HTTP status of that answer.
+    pub status: u16,
+    pub audit: AuditRecord,
+}
+
+#[derive(Debug)]
+pub enum Inspection {
+    Judged(Box<Judgement>),
+    /// The call runs or writes flows: load the flow graph and inspect again with it.
+    NeedsFlows,
+}
+
+pub fn inspect(req: &Request, relations: &RelationIndex, flows: Option<&FlowGraph>) -> Inspection {
+    let message = match parse_message_text(req.body) {
+        Ok(m) => m,
+        Err(err) => {
+            let verdict = Verdict::for_message_error(&err);
+            let settings = Settings::from_row(req.settings);
+            // A switched-off guard lets even malformed messages reach Directus, which answers them itself.
+            if matches!(settings, Ok(Settings { guard_enabled: false, .. })) {
+                let pass = Verdict::allow(Rule::GuardDisabled, verdict.reason);
+                return judged(req, "invalid", None, None, false, pass, None, 400);
+            }
+            let response = invalid_request(&verdict);
+            return judged(req, "invalid", None, None, false, verdict, Some(response), 400);
+        }
+    };
+    let RpcMessage::ToolCall { id, name, arguments } = &message else {
+        let verdict = Verdict::allow(Rule::NoEffect, format!("{} changes no data", message.method()));
+        return judged(req, message.method(), None, None, false, verdict, None, 200);
+    };
+
+    let ctx = Context { relations, flows };
+    let classified = classify(name, arguments.as_ref(), req.tool_mode, &ctx);
+    if matches!(classified, Err(ClassifyError::NeedsFlows)) {
+        return Inspection::NeedsFlows;
+    }
+    let verdict = match (&classified, Settings::from_row(req.settings), guard_collections()) {
+        (_, Err(err), _) | (_, _, Err(err)) => Verdict::for_settings_error(&err),
+        (Ok(call), Ok(settings), Ok(own)) => decide(call, &settings, &own),
+        (Err(err), Ok(settings), _) if !settings.guard_enabled => Verdict::allow(Rule::GuardDisabled, err.to_string()),
+        (Err(err), Ok(_), _) => Verdict::for_classify_error(err),
+    };
+    let response = verdict.is_denied().then(|| denial_result(id, &verdict));
+    // A tool call the guard could not classify may still do anything: log it before it runs.
+    let mutating = classified.as_ref().map_or(true, Classified::is_mutating);
+    let fallback = Classified { tool: name.clone(), inner_tool: None, action: None, effects: vec![] };
+    let call = classified.as_ref().unwrap_or(&fallback);
+    judged(req, "tools/call", Some(call), arguments.as_ref(), mutating, verdict, response, 200)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judged(
+    req: &Request,
+    method: &str,
+    call: Option<&Classified>,
+    arguments: Option<&Value>,
+    mutating: bool,
+    verdict: Verdict,
+    response: Option<Value>,
+    denial_status: u16,
+) -> Inspection {
+    let caller = req.caller;
+    let effects = call.map(|c| c.effects.clone()).unwrap_or_default();
+    let audit = AuditRecord {
+        id: req.record_id.clone(),
+        user: caller.user.clone(),
+        role: caller.role.clone(),
+        admin: caller.admin,
+        ip: caller.ip.clone(),
+        user_agent: caller.user_agent.clone(),
+        oauth_client: caller.oauth_client.clone(),
+        tool_mode: req.tool_mode,
+        rpc_method: method.to_string(),
+        tool: call.map(|c| c.tool.clone()),
+        inner_tool: call.and_then(|c| c.inner_tool.clone()),
+        action: call.and_then(|c| c.action.clone()),
+        collections: call.map(Classified::collections).unwrap_or_default(),
+        key_count: call.and_then(Classified::key_count),
+        decision: verdict.decision,
+        rule: verdict.rule.id().to_string(),
+        reason: verdict.reason.clone(),
+        arguments: arguments.map(redact_arguments),
+        effects,
+        mutating,
+    };
+    let status = if response.is_some() { denial_status } else { 200 };
+    Inspection::Judged(Box::new(Judgement {
+        allowed: !verdict.is_denied(),
+        rule: verdict.rule.id(),
+        remedy: verdict.remedy(),
+        reason: verdict.reason,
+        response,
+        status,
+        audit,
+    }))
+}
+
+/// The second layer: a delete that Directus is about to run inside an MCP request (a filter hook saw it).
+/// Anything the request-level check missed is caught here.
+pub fn judge_delete_event(collection: &str, key_count: Option<u64>, settings: &Map<String, Value>) -> Verdict {
+    let effect = Effect {
+        kind: EffectKind::Delete,
+        collection: collection.to_string(),
+        keys: key_count.map(KeyScope::Keys).unwrap_or(KeyScope::Unknown),
+        via: format!("{collection}.delete event inside an MCP request"),
+    };
+    let call = Classified { tool: "event".into(), inner_tool: None, action: Some("delete".into()), effects: vec![effect] };
+    match (Settings::from_row(settings), guard_collections()) {
+        (Ok(s), Ok(own)) => decide(&call, &s, &own),
+        (Err(err), _) | (_, Err(err)) => Verdict::for_settings_error(&err),
+    }
+}

@@ -1,0 +1,113 @@
+//! What goes back to the MCP client when the guard answers itself, and how a Directus answer is summed up
+//! for the audit log.
+
+use crate::policy::Verdict;
+use serde_json::{json, Value};
+
+/// The code every guard denial carries, beside its rule id.
+pub const DENIAL_CODE: &str = "MCP_GUARD_DENIED";
+
+/// A refused tool call, shaped like Directus's own tool errors (a JSON-RPC *result* with `isError`), so that
+/// clients show it to the model instead of failing the transport.
+pub fn denial_result(id: &Value, verdict: &Verdict) -> Value {
+    let error = json!({
+        "error": format!("MCP Guard refused this call: {}. {}", verdict.reason, verdict.remedy()),
+        "code": DENIAL_CODE,
+        "rule": verdict.rule.id(),
+        "reason": verdict.reason,
+        "remedy": verdict.remedy(),
+        "recoverable": false,
+    });
+    json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "result": {
+            "isError": true,
+            "content": [{ "type": "text", "text": Value::Array(vec![error]).to_string() }],
+        },
+    })
+}
+
+/// A message that is not a JSON-RPC request at all gets a JSON-RPC error (-32600, Invalid Request).
+pub fn invalid_request(verdict: &Verdict) -> Value {
+    json!({
+        "jsonrpc": "2.0",
+        "id": null,
+        "error": {
+            "code": -32600,
+            "message": format!("MCP Guard refused this request: {}. {}", verdict.reason, verdict.remedy()),
+            "data": { "code": DENIAL_CODE, "rule": verdict.rule.id(), "reason": verdict.reason, "remedy": verdict.remedy() },
+        },
+    })
+}
+
+/// One short outcome for the audit log: `ok`, `tool-error:<CODE>`, `rpc-error:<code>` or `http-<status>[:<CODE>]`.
+pub fn outcome(status: u16, body: Option<&str>) -> String {
+    let parsed = body.and_then(|b| serde_json::from_str::<Value>(b).ok());
+    let Some(body) = parsed else {
+        return format!("http-{status}");
+    };
+    if status >= 400 {
+        let code = body.pointer("/errors/0/extensions/code").and_then(Value::as_str);
+        return match code {
+            Some(code) => format!("http-{status}:{code}"),
+            None => format!("http-{status}"),
+        };
+    }
+    if let Some(err) = body.get("error") {
+        return match err.get("code") {
+            Some(code) => format!("rpc-error:{code}"),
+            None => "rpc-error".into(),
+        };
+    }
+    match body.get("result") {
+        Some(result) if result.get("isError").and_then(Value::as_bool) == Some(true) => {
+            match tool_error_code(result) {
+                Some(code) => format!("tool-error:{code}"),
+                None => "tool-error".into(),
+            }
+        }
+        Some(_) => "ok".into(),
+        None => format!("http-{status}"),
+    }
+}
+
+/// Directus puts `[{error, code}]` as JSON text in the first content item.
+fn tool_error_code(result: &Value) -> Option<String> {
+    let text = result.pointer("/content/0/text")?.as_str()?;
+    let errors: Value = serde_json::from_str(text).ok()?;
+    errors.pointer("/0/code")?.as_str().map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Rule;
+
+    #[test]
+    fn denial_is_a_tool_error_with_rule_reason_and_remedy() {
+        let v = Verdict::deny(Rule::DeletesDisabled, "this call would delete 1 row of comments (data.comments.delete)");
+        let r = denial_result(&json!(3), &v);
+        assert_eq!(r["id"], json!(3));
+        assert_eq!(r["result"]["isError"], json!(true));
+        let text = r["result"]["content"][0]["text"].as_str().unwrap();
+        let errors: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(errors[0]["rule"], "deletes.disabled");
+        assert_eq!(errors[0]["code"], DENIAL_CODE);
+        assert!(errors[0]["error"].as_str().unwrap().contains("Allow Deletes"));
+        assert_eq!(outcome(200, Some(&r.to_string())), "tool-error:MCP_GUARD_DENIED");
+    }
+
+    #[test]
+    fn outcomes_cover_every_answer_shape() {
+        assert_eq!(outcome(200, Some(r#"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#)), "ok");
+        assert_eq!(outcome(200, Some(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601}}"#)), "rpc-error:-32601");
+        assert_eq!(outcome(202, None), "http-202");
+        assert_eq!(outcome(403, Some(r#"{"errors":[{"extensions":{"code":"FORBIDDEN"}}]}"#)), "http-403:FORBIDDEN");
+        assert_eq!(
+            outcome(200, Some(r#"{"result":{"isError":true,"content":[{"type":"text","text":"[{\"error\":\"x\",\"code\":\"INVALID_PAYLOAD\"}]"}]}}"#)),
+            "tool-error:INVALID_PAYLOAD"
+        );
+        assert_eq!(outcome(200, Some("not json")), "http-200");
+    }
+}
