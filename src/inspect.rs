@@ -19,6 +19,9 @@ pub struct Request<'a> {
     pub caller: &'a Caller,
     /// The `directus_settings` row (only the guard's and Directus's MCP fields are read).
     pub settings: &'a Map<String, Value>,
+    /// Whether the client accepts a JSON answer. Directus answers 405 to those that do not (e.g. an SSE
+    /// probe by GET), before it reads the message.
+    pub accepts_json: bool,
     pub record_id: String,
 }
 
@@ -43,6 +46,10 @@ pub enum Inspection {
 }
 
 pub fn inspect(req: &Request, relations: &RelationIndex, flows: Option<&FlowGraph>) -> Inspection {
+    if !req.accepts_json {
+        let verdict = Verdict::deny(Rule::NotAcceptable, "the client does not accept a JSON answer, the only kind this server sends");
+        return judged(req, "none", None, None, false, verdict, None, 405);
+    }
     let message = match parse_message_text(req.body) {
         Ok(m) => m,
         Err(err) => {
@@ -116,7 +123,7 @@ fn judged(
         effects,
         mutating,
     };
-    let status = if response.is_some() { denial_status } else { 200 };
+    let status = if verdict.is_denied() { denial_status } else { 200 };
     Inspection::Judged(Box::new(Judgement {
         allowed: !verdict.is_denied(),
         rule: verdict.rule.id(),
@@ -141,5 +148,87 @@ pub fn judge_delete_event(collection: &str, key_count: Option<u64>, settings: &M
     match (Settings::from_row(settings), guard_collections()) {
         (Ok(s), Ok(own)) => decide(&call, &s, &own),
         (Err(err), _) | (_, Err(err)) => Verdict::for_settings_error(&err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(body: &str, settings: Value, accepts_json: bool) -> Inspection {
+        let caller = Caller { user: Some("u1".into()), ..Caller::default() };
+        let settings = settings.as_object().cloned().unwrap_or_default();
+        let req = Request { body, tool_mode: ToolMode::Legacy, caller: &caller, settings: &settings, accepts_json, record_id: "r1".into() };
+        inspect(&req, &RelationIndex::default(), None)
+    }
+
+    fn judged(i: Inspection) -> Judgement {
+        match i {
+            Inspection::Judged(j) => *j,
+            Inspection::NeedsFlows => panic!("unexpected NeedsFlows"),
+        }
+    }
+
+    const DELETE: &str = r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"items","arguments":{"action":"delete","collection":"a","keys":[1],"data":{"password":"hunter2"}}}}"#;
+
+    #[test]
+    fn a_denied_call_gets_a_tool_error_and_a_full_audit_record() {
+        let j = judged(run(DELETE, json!({}), true));
+        assert!(!j.allowed);
+        assert_eq!(j.rule, "deletes.disabled");
+        assert_eq!(j.status, 200);
+        assert_eq!(j.response.as_ref().map(|r| r["id"].clone()), Some(json!(5)));
+        assert_eq!(j.audit.user.as_deref(), Some("u1"));
+        assert_eq!(j.audit.collections, vec!["a".to_string()]);
+        assert_eq!(j.audit.key_count, Some(1));
+        assert!(j.audit.mutating);
+        let args = j.audit.arguments.unwrap_or_default();
+        assert!(args.contains("[redacted:password]") && !args.contains("hunter2"), "{args}");
+    }
+
+    #[test]
+    fn a_switched_off_guard_passes_the_call_and_still_records_it() {
+        let j = judged(run(DELETE, json!({"mcp_guard_enabled": false}), true));
+        assert!(j.allowed && j.response.is_none());
+        assert_eq!(j.rule, "allow.guard-disabled");
+        assert!(j.audit.mutating);
+    }
+
+    #[test]
+    fn unreadable_and_malformed_messages_are_refused_with_400() {
+        for body in ["", "[1,2]", "{\"jsonrpc\":\"1.0\"}", &format!("{}1{}", "[".repeat(200), "]".repeat(200))] {
+            let j = judged(run(body, json!({}), true));
+            assert!(!j.allowed, "{body}");
+            assert_eq!((j.rule, j.status), ("request.invalid-message", 400));
+            assert_eq!(j.response.as_ref().map(|r| r["error"]["code"].clone()), Some(json!(-32600)));
+        }
+    }
+
+    #[test]
+    fn clients_that_do_not_accept_json_get_405_without_a_body() {
+        let j = judged(run("", json!({}), false));
+        assert_eq!((j.rule, j.status, j.response.is_none()), ("request.not-acceptable", 405, true));
+    }
+
+    #[test]
+    fn invalid_settings_refuse_tool_calls_but_not_the_handshake() {
+        let bad = json!({"mcp_guard_enabled": "perhaps"});
+        assert_eq!(judged(run(DELETE, bad.clone(), true)).rule, "settings.invalid");
+        let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#;
+        assert!(judged(run(init, bad, true)).allowed);
+    }
+
+    #[test]
+    fn trigger_flow_asks_for_the_flow_graph() {
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"trigger-flow","arguments":{"id":"f","collection":"a"}}}"#;
+        assert!(matches!(run(body, json!({}), true), Inspection::NeedsFlows));
+    }
+
+    #[test]
+    fn the_second_layer_denies_deletes_while_they_are_off() {
+        assert_eq!(judge_delete_event("comments", Some(2), &Map::new()).rule, Rule::DeletesDisabled);
+        let on = json!({"mcp_allow_deletes": true}).as_object().cloned().unwrap_or_default();
+        assert!(!judge_delete_event("comments", None, &on).is_denied());
     }
 }

@@ -22,6 +22,7 @@ pub enum Rule {
     UnknownEffect,
     GuardCollection,
     InvalidMessage,
+    NotAcceptable,
     UnknownTool,
     InvalidArguments,
     InvalidSettings,
@@ -37,6 +38,7 @@ impl Rule {
             Rule::UnknownEffect => "deletes.unknown-effect",
             Rule::GuardCollection => "self-protection.guard-collection",
             Rule::InvalidMessage => "request.invalid-message",
+            Rule::NotAcceptable => "request.not-acceptable",
             Rule::UnknownTool => "request.unknown-tool",
             Rule::InvalidArguments => "request.invalid-arguments",
             Rule::InvalidSettings => "settings.invalid",
@@ -53,6 +55,7 @@ impl Rule {
                 "The MCP Guard Log is evidence of what AI clients did, so MCP can neither read nor change it. Administrators can read it in the Data Studio."
             }
             Rule::InvalidMessage => "Send one JSON-RPC 2.0 message object per request, as MCP clients do.",
+            Rule::NotAcceptable => "Send \"Accept: application/json\"; this server does not stream.",
             Rule::UnknownTool => "Call tools/list (or registry search) to see the tools this server offers.",
             Rule::InvalidArguments => "Fix the arguments to match the tool's input schema and call again.",
             Rule::InvalidSettings => {

@@ -31,6 +31,7 @@ struct InspectContext {
     tool_mode: ToolMode,
     caller: Caller,
     settings: Map<String, Value>,
+    accepts_json: bool,
 }
 
 /// The guard of one extension load: holds the relation index of the current schema.
@@ -79,6 +80,7 @@ impl Guard {
             tool_mode: ctx.tool_mode,
             caller: &ctx.caller,
             settings: &ctx.settings,
+            accepts_json: ctx.accepts_json,
             record_id,
         };
         match inspect(&request, &self.relations, flows.as_ref()) {

@@ -1,0 +1,88 @@
+// Writes mcp_guard_log rows. Calls that change data are recorded before they run (write-ahead); everything
+// else is queued and written in batches right after the answer leaves. A failed write is retried, never
+// dropped.
+
+const RETRY_BASE_MS = 200;
+const RETRY_MAX_MS = 30_000;
+
+function toRow(record, timestamp) {
+	return {
+		id: record.id,
+		timestamp,
+		decision: record.decision,
+		rule: record.rule,
+		reason: record.reason,
+		outcome: record.outcome ?? 'pending',
+		duration_ms: record.duration_ms ?? null,
+		user: record.user,
+		role: record.role,
+		admin: record.admin,
+		ip: record.ip,
+		user_agent: record.user_agent,
+		oauth_client: record.oauth_client,
+		tool_mode: record.tool_mode,
+		rpc_method: record.rpc_method,
+		tool: record.tool,
+		inner_tool: record.inner_tool,
+		action: record.action,
+		collections: record.collections.length > 0 ? record.collections.join(',') : null,
+		key_count: record.key_count,
+		mutating: record.mutating,
+		arguments: record.arguments,
+		effects: record.effects.length > 0 ? JSON.stringify(record.effects) : null,
+	};
+}
+
+export function createAuditLog({ database, logger }, collection) {
+	const inserts = [];
+	const updates = new Map();
+	let flushing = false;
+	let failures = 0;
+	let timer = null;
+
+	function schedule(delay = 0) {
+		if (timer || flushing) return;
+		timer = setTimeout(flush, delay);
+		timer.unref?.();
+	}
+
+	async function flush() {
+		timer = null;
+		if (inserts.length === 0 && updates.size === 0) return;
+		flushing = true;
+		const batch = inserts.splice(0, inserts.length);
+		const pending = [...updates.entries()];
+		updates.clear();
+		try {
+			if (batch.length > 0) await database.batchInsert(collection, batch, 100);
+			for (const [id, change] of pending) await database(collection).where({ id }).update(change);
+			failures = 0;
+		} catch (error) {
+			// Put everything back in order and try again later: rows are evidence, so none is dropped.
+			inserts.unshift(...batch);
+			for (const [id, change] of pending) updates.set(id, { ...change, ...updates.get(id) });
+			failures += 1;
+			logger.error(`[mcp-guard] writing ${batch.length + pending.length} audit rows failed (attempt ${failures}), retrying: ${error.message}`);
+		} finally {
+			flushing = false;
+		}
+		if (inserts.length > 0 || updates.size > 0) schedule(failures ? Math.min(RETRY_BASE_MS * 2 ** failures, RETRY_MAX_MS) : 0);
+	}
+
+	return {
+		/** Records a call before it runs. Throws if the row cannot be written: the caller must then refuse. */
+		async writeAhead(record, timestamp) {
+			await database(collection).insert(toRow(record, timestamp));
+		},
+		/** Records the end of a call: updates its write-ahead row, or queues the whole row. */
+		complete(record, timestamp, { outcome, duration_ms, writtenAhead }) {
+			const finished = { ...record, outcome, duration_ms };
+			if (writtenAhead) {
+				updates.set(record.id, { outcome, duration_ms, decision: record.decision, rule: record.rule, reason: record.reason });
+			} else {
+				inserts.push(toRow(finished, timestamp));
+			}
+			schedule();
+		},
+	};
+}

@@ -1,0 +1,144 @@
+// The guard of one extension load: adapts each /mcp request to the core and carries out its decision.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { sendRefusal, FAIL_CLOSED, REJECTED_BY_DIRECTUS } from './fail-closed.js';
+import { loadFlowGraphJson } from './flow-graph.js';
+
+function callerOf(req) {
+	const a = req.accountability ?? {};
+	return {
+		user: a.user ?? null,
+		role: a.role ?? null,
+		admin: a.admin === true,
+		ip: a.ip ?? req.ip ?? null,
+		user_agent: a.userAgent ?? req.get?.('user-agent') ?? null,
+		oauth_client: a.oauth?.client_id ?? a.oauth?.client ?? null,
+	};
+}
+
+// Exactly Directus's own test (ai/mcp/server.js), so both sides agree on the mode.
+const toolModeOf = (req) => (req.query?.tool_mode === 'registry' ? 'registry' : 'legacy');
+
+/** An audit record for a message the core never judged (it failed, or Directus refused the request first). */
+function unjudgedRecord(req, { rule, reason }) {
+	const body = req.body;
+	const text = (v) => (typeof v === 'string' ? v : null);
+	return {
+		id: randomUUID(),
+		...callerOf(req),
+		tool_mode: toolModeOf(req),
+		rpc_method: text(body?.method),
+		tool: text(body?.params?.name),
+		inner_tool: null,
+		action: null,
+		collections: [],
+		key_count: null,
+		decision: 'denied',
+		rule,
+		reason,
+		arguments: null,
+		effects: [],
+		mutating: false,
+	};
+}
+
+export function createGuard({ core, settings, audit, syncSchema, database, logger }) {
+	// Marks everything Directus does while serving one MCP request, for the delete tripwire.
+	const requestContext = new AsyncLocalStorage();
+
+	async function judge(req, context) {
+		const synced = syncSchema(req.schema);
+		if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
+		const bodyText = JSON.stringify(req.body ?? null);
+		let answer = core.guard.inspect(bodyText, context, undefined);
+		if (answer.ok?.needs === 'flows') answer = core.guard.inspect(bodyText, context, await loadFlowGraphJson(database));
+		if (answer.error) throw new Error(`${answer.error.kind}: ${answer.error.message}`);
+		return answer.ok;
+	}
+
+	/** Captures the answer Directus (or the guard) sends, and completes the audit row when it has left. */
+	function recordCompletion(res, record, { timestamp, started, writtenAhead, store }) {
+		let body = null;
+		const json = res.json.bind(res);
+		res.json = (value) => {
+			const text = JSON.stringify(value);
+			if (text === undefined) return json(value);
+			body = text;
+			if (!res.get('Content-Type')) res.set('Content-Type', 'application/json; charset=utf-8');
+			return res.send(text);
+		};
+		res.once('close', () => {
+			const outcome = res.writableFinished ? core.outcome(res.statusCode, body ?? undefined) : 'aborted';
+			const tripped = store?.tripped;
+			const final = tripped
+				? { ...record, decision: 'denied', rule: tripped.rule, reason: `${tripped.reason} (stopped inside Directus by the delete tripwire)` }
+				: record;
+			audit.complete(final, timestamp, { outcome, duration_ms: performance.now() - started, writtenAhead });
+		});
+	}
+
+	return {
+		requestContext,
+
+		async handle(req, res, next) {
+			const started = performance.now();
+			const timestamp = new Date();
+			let snapshot;
+			let judgement;
+			try {
+				snapshot = await settings.current();
+				judgement = await judge(req, {
+					tool_mode: toolModeOf(req),
+					caller: callerOf(req),
+					settings: snapshot,
+					accepts_json: Boolean(req.accepts('application/json')),
+				});
+			} catch (error) {
+				logger.error(`[mcp-guard] could not judge a /mcp message, refusing it: ${error?.stack ?? error}`);
+				const record = unjudgedRecord(req, { ...FAIL_CLOSED.internalError, reason: `${FAIL_CLOSED.internalError.reason}: ${error?.message}` });
+				recordCompletion(res, record, { timestamp, started, writtenAhead: false });
+				return sendRefusal(res, req.body, FAIL_CLOSED.internalError, error?.message);
+			}
+
+			const record = judgement.audit;
+			if (!judgement.allowed) {
+				recordCompletion(res, record, { timestamp, started, writtenAhead: false });
+				res.status(judgement.status);
+				return judgement.response ? res.json(judgement.response) : res.send();
+			}
+
+			let writtenAhead = false;
+			if (record.mutating) {
+				try {
+					await audit.writeAhead(record, timestamp);
+					writtenAhead = true;
+				} catch (error) {
+					logger.error(`[mcp-guard] audit write failed, refusing the call: ${error?.message}`);
+					const refused = { ...record, decision: 'denied', rule: FAIL_CLOSED.auditWriteFailed.rule, reason: `${FAIL_CLOSED.auditWriteFailed.reason}: ${error?.message}` };
+					recordCompletion(res, refused, { timestamp, started, writtenAhead: false });
+					return sendRefusal(res, req.body, FAIL_CLOSED.auditWriteFailed, error?.message);
+				}
+			}
+
+			const store = { settings: snapshot, tripped: null };
+			recordCompletion(res, record, { timestamp, started, writtenAhead, store });
+			return requestContext.run(store, next);
+		},
+
+		/** Audit row for a request Directus refused before it reached /mcp (bad JSON, bad credentials, …). */
+		recordRejected(req, error) {
+			const status = error?.status ?? 500;
+			const record = unjudgedRecord(req, { rule: REJECTED_BY_DIRECTUS.rule, reason: error?.message ?? String(error) });
+			const outcome = error?.code ? `http-${status}:${error.code}` : `http-${status}`;
+			audit.complete(record, new Date(), { outcome, duration_ms: null, writtenAhead: false });
+		},
+
+		/** The second layer's question to the core, for a delete seen inside an MCP request. */
+		judgeDelete(collection, keyCount, settingsSnapshot) {
+			const answer = core.guard.judgeDeleteEvent(collection, keyCount, settingsSnapshot);
+			if (answer.error) return { allowed: false, ...FAIL_CLOSED.internalError, reason: `${FAIL_CLOSED.internalError.reason}: ${answer.error.message}` };
+			return answer.ok;
+		},
+	};
+}

@@ -1,0 +1,46 @@
+// MCP Guard: a Directus hook that puts the Rust/WASM policy core in front of the built-in /mcp route.
+import { defineHook } from '@directus/extensions-sdk';
+import manifest from '../extension.json';
+import { loadCore } from './core.js';
+import { createGuard } from './guard.js';
+import { mountTrampoline, isTrampolineMounted, LIVE_GUARD_EVENT } from './mount.js';
+import { createSettingsStore } from './settings.js';
+import { createAuditLog } from './audit-log.js';
+import { createSchemaSync } from './schema-facts.js';
+import { registerDeleteTripwire } from './delete-tripwire.js';
+import { provision } from './provision.js';
+import { registerCli } from './cli.js';
+
+export default defineHook(({ init, filter, action }, context) => {
+	const { database, emitter, logger } = context;
+	const core = loadCore();
+	const settings = createSettingsStore(database);
+	const guard = createGuard({
+		core,
+		settings,
+		audit: createAuditLog(context, manifest.collections.audit_log),
+		syncSchema: createSchemaSync(core),
+		database,
+		logger,
+	});
+
+	// The trampoline finds this guard through the extension emitter; Directus clears it on unload.
+	emitter.onFilter(LIVE_GUARD_EVENT, () => guard);
+
+	init('routes.before', async ({ app }) => {
+		try {
+			await provision(context);
+		} catch (error) {
+			// Without its fields the guard still enforces its defaults; without its log it refuses writes.
+			logger.error(`[mcp-guard] could not create its settings or audit log: ${error?.message}`);
+		}
+		mountTrampoline(app, emitter, logger);
+	});
+	// Enabled while Directus runs: its routes exist already, and only a restart puts the guard in front of them.
+	action('extensions.reload', () => {
+		if (!isTrampolineMounted()) logger.warn('[mcp-guard] loaded after Directus started: restart Directus so the guard sees /mcp requests');
+	});
+	action('settings.update', () => settings.invalidate());
+	registerDeleteTripwire(filter, guard);
+	init('cli.before', ({ program }) => registerCli(program, context));
+});

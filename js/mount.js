@@ -1,0 +1,45 @@
+// Mounts MCP Guard in front of Directus's /mcp route, once per process.
+//
+// Directus never removes Express middleware, so a reloaded or disabled extension would leave its first
+// closure mounted. The mounted piece is therefore a trampoline: it asks the extension-local emitter for the
+// live guard on every request. Directus clears that emitter when it unloads extensions, so a disabled guard
+// is seen at once, and the trampoline then fails closed.
+import { sendRefusal, FAIL_CLOSED } from './fail-closed.js';
+
+export const LIVE_GUARD_EVENT = 'mcp-guard.live-guard';
+// Process-wide: survives extension reloads, which re-run this module as a new instance.
+const MOUNTED = Symbol.for('mcp-guard.trampoline-mounted');
+
+/** False when the extension was loaded after Directus built its routes: the guard then sees no request. */
+export const isTrampolineMounted = () => globalThis[MOUNTED] === true;
+
+async function liveGuard(emitter) {
+	try {
+		return await emitter.emitFilter(LIVE_GUARD_EVENT, null);
+	} catch {
+		return null;
+	}
+}
+
+export function mountTrampoline(app, emitter, logger) {
+	if (isTrampolineMounted()) return;
+	globalThis[MOUNTED] = true;
+
+	// Express semantics, as Directus mounts /mcp: any method, case-insensitive, with or without a trailing slash.
+	app.use('/mcp', async (req, res, next) => {
+		const guard = await liveGuard(emitter);
+		if (!guard) {
+			logger.warn('[mcp-guard] /mcp called while the guard is not loaded; refusing');
+			return sendRefusal(res, req.body, FAIL_CLOSED.notLoaded);
+		}
+		return guard.handle(req, res, next);
+	});
+
+	// Requests Directus refused before routing (unreadable JSON, bad credentials, …) still get an audit row:
+	// failed authentication is one of the things admins are told to watch for.
+	app.use('/mcp', async (err, req, _res, next) => {
+		const guard = await liveGuard(emitter);
+		if (guard) guard.recordRejected(req, err);
+		next(err);
+	});
+}

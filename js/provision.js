@@ -1,0 +1,83 @@
+// Creates what the guard needs in Directus, idempotently: its fields on Settings → AI and its audit log
+// collection. The uninstall command removes both.
+import manifest from '../extension.json';
+import { AUDIT_FIELDS } from './audit-fields.js';
+
+const SETTINGS = 'directus_settings';
+
+function settingsField(decl, sort) {
+	const meta = { group: manifest.group, note: decl.note, width: 'full', sort };
+	if (decl.type === 'presentation') {
+		return {
+			field: decl.field,
+			type: 'alias',
+			meta: { ...meta, special: ['alias', 'no-data'], interface: 'presentation-divider', options: { title: decl.label, icon: 'shield' } },
+		};
+	}
+	return {
+		field: decl.field,
+		type: decl.type,
+		schema: { default_value: decl.default, is_nullable: true },
+		meta: { ...meta, interface: 'boolean', width: 'half', options: { label: decl.toggle_label ?? decl.label }, display: 'boolean' },
+	};
+}
+
+export async function provision({ services, getSchema, logger }) {
+	const schema = await getSchema();
+	const fieldsService = new services.FieldsService({ schema, accountability: null });
+	const existing = await fieldNames(fieldsService);
+	// Sort after Directus's own MCP fields, so the guard's part sits at the bottom of the AI page.
+	let sort = 100;
+	for (const decl of manifest.settings) {
+		sort += 1;
+		if (existing.has(decl.field)) continue;
+		await fieldsService.createField(SETTINGS, settingsField(decl, sort));
+		logger.info(`[mcp-guard] added setting ${decl.field} to Settings → AI`);
+	}
+	await provisionAuditLog({ services, getSchema, logger });
+}
+
+async function fieldNames(fieldsService) {
+	return new Set((await fieldsService.readAll(SETTINGS)).map((f) => f.field));
+}
+
+async function provisionAuditLog({ services, getSchema, logger }) {
+	const collection = manifest.collections.audit_log;
+	const schema = await getSchema();
+	if (!schema.collections[collection]) {
+		const collectionsService = new services.CollectionsService({ schema, accountability: null });
+		await collectionsService.createOne({
+			collection,
+			schema: {},
+			meta: {
+				icon: 'policy',
+				note: 'MCP Guard: one row per message sent to /mcp. Written by the guard; MCP clients can neither read nor change it.',
+				sort_field: null,
+				archive_field: null,
+				display_template: '{{tool}} {{action}} → {{decision}} ({{rule}})',
+				// The guard writes rows directly; Directus's activity log would only duplicate them.
+				accountability: null,
+			},
+			fields: AUDIT_FIELDS,
+		});
+		logger.info(`[mcp-guard] created the ${collection} collection`);
+		return;
+	}
+	// Upgrades: add fields that a newer version declares.
+	const fieldsService = new services.FieldsService({ schema, accountability: null });
+	for (const field of AUDIT_FIELDS) {
+		if (!schema.collections[collection].fields[field.field]) await fieldsService.createField(collection, field);
+	}
+}
+
+export async function unprovision({ services, getSchema, logger }) {
+	const schema = await getSchema();
+	const fieldsService = new services.FieldsService({ schema, accountability: null });
+	const existing = await fieldNames(fieldsService);
+	for (const decl of manifest.settings) {
+		if (existing.has(decl.field)) {
+			await fieldsService.deleteField(SETTINGS, decl.field);
+			logger.info(`[mcp-guard] removed setting ${decl.field}`);
+		}
+	}
+}

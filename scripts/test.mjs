@@ -1,0 +1,31 @@
+// npm test: everything, from a clean clone. Installs what is missing on the way (wasm target, wasm-pack,
+// npm dev dependencies, the pinned Directus runtime, Debian's Chromium for the browser test).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from './build.mjs';
+import { ensureDirectus } from './ensure-directus.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
+
+function ensureChromium() {
+	if (existsSync('/usr/bin/chromium')) return;
+	console.log('[mcp-guard] installing Debian Chromium for the browser test');
+	run('apt-get', ['update', '-qq']);
+	run('apt-get', ['install', '-y', '-qq', 'chromium']);
+}
+
+const testFiles = (dir) =>
+	readdirSync(join(root, dir))
+		.filter((f) => f.endsWith('.test.mjs'))
+		.sort()
+		.map((f) => join(dir, f));
+
+run('cargo', ['test', '--quiet']);
+build();
+ensureDirectus();
+ensureChromium();
+// One Directus at a time: the machines have two cores.
+run(process.execPath, ['--test', '--test-concurrency=1', ...testFiles('tests/package'), ...testFiles('tests/e2e')]);

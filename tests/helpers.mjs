@@ -1,0 +1,92 @@
+// Shared helpers for the end-to-end tests: MCP clients (the official SDK and raw HTTP) and the audit log.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+export function mcpUrl(directus, { registry = false, path = '/mcp' } = {}) {
+	return `${directus.url}${path}${registry ? '?tool_mode=registry' : ''}`;
+}
+
+/** An MCP SDK client, connected (initialize + initialized) as Claude, Cursor and others connect. */
+export async function sdkClient(directus, token, options = {}) {
+	const client = new Client({ name: 'mcp-guard-tests', version: '1.0.0' });
+	const transport = new StreamableHTTPClientTransport(new URL(mcpUrl(directus, options)), {
+		requestInit: { headers: { Authorization: `Bearer ${token}` } },
+	});
+	await client.connect(transport);
+	return client;
+}
+
+let rpcId = 1;
+
+/** One raw HTTP request to /mcp. `body` may be an object (sent as JSON) or a string (sent as is). */
+export async function rawRpc(directus, token, body, { registry = false, method = 'POST', path = '/mcp', headers = {} } = {}) {
+	const res = await fetch(mcpUrl(directus, { registry, path }), {
+		method,
+		headers: {
+			'Content-Type': 'application/json',
+			Accept: 'application/json, text/event-stream',
+			...(token ? { Authorization: `Bearer ${token}` } : {}),
+			...headers,
+		},
+		body: typeof body === 'string' ? body : JSON.stringify(body),
+	});
+	const text = await res.text();
+	let json = null;
+	try {
+		json = JSON.parse(text);
+	} catch {
+		/* not JSON */
+	}
+	return { status: res.status, text, json };
+}
+
+export function toolCall(name, args) {
+	return { jsonrpc: '2.0', id: rpcId++, method: 'tools/call', params: { name, arguments: args } };
+}
+
+/** The `[{error, code, rule?, …}]` array Directus and the guard put in a tool error. */
+export function toolErrors(result) {
+	if (!result?.isError) return null;
+	return JSON.parse(result.content[0].text);
+}
+
+export async function callViaSdk(directus, token, name, args, options = {}) {
+	const client = await sdkClient(directus, token, options);
+	try {
+		return await client.callTool({ name, arguments: args });
+	} finally {
+		await client.close();
+	}
+}
+
+export async function callViaHttp(directus, token, name, args, options = {}) {
+	const { status, json, text } = await rawRpc(directus, token, toolCall(name, args), options);
+	if (status !== 200 || !json?.result) throw new Error(`unexpected answer ${status}: ${text}`);
+	return json.result;
+}
+
+export const CLIENTS = { sdk: callViaSdk, http: callViaHttp };
+
+export async function count(directus, collection, filter) {
+	const query = filter ? `&filter=${encodeURIComponent(JSON.stringify(filter))}` : '';
+	const rows = await directus.api('GET', `/items/${collection}?aggregate[count]=*${query}`);
+	return Number(rows[0].count);
+}
+
+export async function auditRows(directus) {
+	return directus.api('GET', '/items/mcp_guard_log?limit=-1&sort=timestamp');
+}
+
+/** Runs `action` and returns the audit rows it added, waiting for the asynchronous writes to land. */
+export async function withAudit(directus, action, { expect = 1, method = 'tools/call' } = {}) {
+	const before = new Set((await auditRows(directus)).map((r) => r.id));
+	const result = await action();
+	const deadline = Date.now() + 10_000;
+	for (;;) {
+		const added = (await auditRows(directus)).filter((r) => !before.has(r.id) && (!method || r.rpc_method === method));
+		const settled = added.filter((r) => r.outcome !== 'pending');
+		if (settled.length >= expect) return { result, rows: added };
+		if (Date.now() > deadline) throw new Error(`expected ${expect} audit rows for ${method}, found ${JSON.stringify(added)}`);
+		await new Promise((r) => setTimeout(r, 50));
+	}
+}
