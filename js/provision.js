@@ -18,7 +18,7 @@ function settingsField(decl, sort) {
 		field: decl.field,
 		type: decl.type,
 		schema: { default_value: decl.default, is_nullable: true },
-		meta: { ...meta, interface: 'boolean', width: 'half', options: { label: decl.toggle_label ?? decl.label }, display: 'boolean' },
+		meta: { ...meta, special: ['cast-boolean'], interface: 'boolean', width: 'half', options: { label: decl.toggle_label ?? decl.label }, display: 'boolean' },
 	};
 }
 

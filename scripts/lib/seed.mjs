@@ -38,6 +38,8 @@ export async function seed(directus) {
 			await api('POST', '/permissions', { policy: policy.id, collection: name, action, fields: ['*'], permissions: {}, validation: {} });
 		}
 	}
+	// Triggering a manual flow needs read access to it, as in the Data Studio.
+	await api('POST', '/permissions', { policy: policy.id, collection: 'directus_flows', action: 'read', fields: ['*'], permissions: {}, validation: {} });
 	const role = await api('POST', '/roles', { name: 'MCP Content', icon: 'smart_toy' });
 	await api('POST', '/access', { role: role.id, policy: policy.id });
 	const contentUser = await api('POST', '/users', { email: 'mcp-content@example.com', password: 'mcp-content-user', role: role.id, token: CONTENT_TOKEN });
