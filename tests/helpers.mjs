@@ -1,6 +1,7 @@
 // Shared helpers for the end-to-end tests: MCP clients (the official SDK and raw HTTP) and the audit log.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { request } from 'node:http';
 
 export function mcpUrl(directus, { registry = false, path = '/mcp' } = {}) {
 	return `${directus.url}${path}${registry ? '?tool_mode=registry' : ''}`;
@@ -18,9 +19,25 @@ export async function sdkClient(directus, token, options = {}) {
 
 let rpcId = 1;
 
+/** node:http, because fetch refuses a body on GET, and Directus reads one on any method. */
+function httpRequest(url, { method, headers, body }) {
+	return new Promise((resolve, reject) => {
+		const req = request(url, { method, headers }, (res) => {
+			let text = '';
+			res.setEncoding('utf8');
+			res.on('data', (chunk) => (text += chunk));
+			res.on('end', () => resolve({ status: res.statusCode, text }));
+		});
+		req.on('error', reject);
+		// Node frames no body on GET unless told its length.
+		if (body) req.setHeader('Content-Length', Buffer.byteLength(body));
+		req.end(body);
+	});
+}
+
 /** One raw HTTP request to /mcp. `body` may be an object (sent as JSON) or a string (sent as is). */
 export async function rawRpc(directus, token, body, { registry = false, method = 'POST', path = '/mcp', headers = {} } = {}) {
-	const res = await fetch(mcpUrl(directus, { registry, path }), {
+	const { status, text } = await httpRequest(mcpUrl(directus, { registry, path }), {
 		method,
 		headers: {
 			'Content-Type': 'application/json',
@@ -30,14 +47,13 @@ export async function rawRpc(directus, token, body, { registry = false, method =
 		},
 		body: typeof body === 'string' ? body : JSON.stringify(body),
 	});
-	const text = await res.text();
 	let json = null;
 	try {
 		json = JSON.parse(text);
 	} catch {
 		/* not JSON */
 	}
-	return { status: res.status, text, json };
+	return { status, text, json };
 }
 
 export function toolCall(name, args) {
@@ -80,10 +96,15 @@ export async function auditRows(directus) {
 /** Runs `action` and returns the audit rows it added, waiting for the asynchronous writes to land. */
 export async function withAudit(directus, action, { expect = 1, method = 'tools/call' } = {}) {
 	const before = new Set((await auditRows(directus)).map((r) => r.id));
+	// Rows of earlier calls can still be landing (they are written after the answer): only rows stamped
+	// after this point belong to `action`.
+	const startedAt = Date.now();
 	const result = await action();
 	const deadline = Date.now() + 10_000;
 	for (;;) {
-		const added = (await auditRows(directus)).filter((r) => !before.has(r.id) && (!method || r.rpc_method === method));
+		const added = (await auditRows(directus)).filter(
+			(r) => !before.has(r.id) && new Date(r.timestamp).getTime() >= startedAt && (!method || r.rpc_method === method),
+		);
 		const settled = added.filter((r) => r.outcome !== 'pending');
 		if (settled.length >= expect) return { result, rows: added };
 		if (Date.now() > deadline) throw new Error(`expected ${expect} audit rows for ${method}, found ${JSON.stringify(added)}`);

@@ -38,8 +38,11 @@ export async function seed(directus) {
 			await api('POST', '/permissions', { policy: policy.id, collection: name, action, fields: ['*'], permissions: {}, validation: {} });
 		}
 	}
-	// Triggering a manual flow needs read access to it, as in the Data Studio.
-	await api('POST', '/permissions', { policy: policy.id, collection: 'directus_flows', action: 'read', fields: ['*'], permissions: {}, validation: {} });
+	// Triggering a manual flow needs read access to it, and the schema tool needs the schema's system
+	// collections, as with app access in the Data Studio.
+	for (const system of ['directus_flows', 'directus_collections', 'directus_fields', 'directus_relations']) {
+		await api('POST', '/permissions', { policy: policy.id, collection: system, action: 'read', fields: ['*'], permissions: {}, validation: {} });
+	}
 	const role = await api('POST', '/roles', { name: 'MCP Content', icon: 'smart_toy' });
 	await api('POST', '/access', { role: role.id, policy: policy.id });
 	const contentUser = await api('POST', '/users', { email: 'mcp-content@example.com', password: 'mcp-content-user', role: role.id, token: CONTENT_TOKEN });
