@@ -1,0 +1,135 @@
+// Unit tests of what ships: dist/api.js with its WASM core, driven through stand-ins for Directus.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fakeDatabase, fakeEmitter, silentLogger, registerHook, fakeApp, fakeRequest, fakeResponse, tick } from './fakes.mjs';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url)));
+const { hooks } = await import(new URL(`../../${pkg['directus:extension'].path.api}`, import.meta.url));
+const hook = hooks.find((h) => h.name === 'mcp-guard')?.config;
+
+const LIVE_GUARD_EVENT = 'mcp-guard.live-guard';
+const call = (name, args) => ({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name, arguments: args } });
+
+// Like Directus's extension manager: one extension-local emitter for the process, cleared on every unload.
+const emitter = fakeEmitter();
+
+/** Unloads whatever guard was live and loads a fresh one, as an extension reload does. */
+function load(dbOptions) {
+	emitter.offAll();
+	const db = fakeDatabase(dbOptions);
+	const failing = () => {
+		throw new Error('no services here');
+	};
+	const handlers = registerHook(hook, { database: db.database, emitter, logger: silentLogger, services: {}, getSchema: failing, env: {} });
+	return { db, handlers };
+}
+
+async function mount(loaded) {
+	const app = fakeApp();
+	for (const init of loaded.handlers.init['routes.before']) await init({ app });
+	return app;
+}
+
+// Directus builds its routes once, so the first load mounts the trampoline that every later load goes through.
+const app = await mount(load());
+
+/** Runs one request through the mounted trampoline; resolves with the response and whether `next` ran. */
+async function through(app, req) {
+	const res = fakeResponse();
+	let nextCalled = false;
+	await app.layers[0].fn(req, res, () => {
+		nextCalled = true;
+		// What Directus's MCP transport does: res.json(message).
+		res.json({ jsonrpc: '2.0', id: 9, result: { content: [] } });
+	});
+	await tick();
+	return { res, nextCalled, json: res.body ? JSON.parse(res.body) : null };
+}
+
+test('the manifest declares a bundle whose hook Directus can register', () => {
+	const ext = pkg['directus:extension'];
+	assert.equal(ext.type, 'bundle');
+	assert.deepEqual(ext.entries.map((e) => e.type), ['hook']);
+	assert.equal(typeof hook, 'function');
+});
+
+test('the live guard is published on the extension emitter and one trampoline is mounted per process', async () => {
+	const loaded = load();
+	assert.ok(await emitter.emitFilter(LIVE_GUARD_EVENT, null));
+	// 2 layers: the trampoline and the recorder of requests Directus refused.
+	assert.deepEqual(app.layers.map((l) => l.path), ['/mcp', '/mcp']);
+	const again = await mount(loaded);
+	assert.equal(again.layers.length, 0, 'a second routes.before mounted a second trampoline');
+});
+
+test('a nested delete is refused with a tool error and recorded', async () => {
+	const loaded = load();
+	const { json, nextCalled } = await through(app, fakeRequest(call('items', { action: 'update', collection: 'articles', keys: [1], data: { comments: { delete: [4] } } })));
+	assert.equal(nextCalled, false);
+	const errors = JSON.parse(json.result.content[0].text);
+	assert.equal(errors[0].rule, 'deletes.disabled');
+	assert.match(errors[0].reason, /1 row of comments/);
+	const row = loaded.db.inserted.find((r) => r.table === 'mcp_guard_log')?.row;
+	assert.equal(row?.decision, 'denied');
+	assert.equal(row?.outcome, 'tool-error:MCP_GUARD_DENIED');
+	assert.equal(row?.user, 'user-1');
+});
+
+test('an allowed write is recorded before it runs, then completed', async () => {
+	const loaded = load();
+	const { nextCalled } = await through(app, fakeRequest(call('items', { action: 'update', collection: 'articles', keys: [1], data: { title: 'x' } })));
+	assert.equal(nextCalled, true);
+	const ahead = loaded.db.inserted.find((r) => r.table === 'mcp_guard_log');
+	assert.equal(ahead.row.outcome, 'pending');
+	assert.equal(ahead.row.mutating, true);
+	await tick();
+	assert.deepEqual(loaded.db.updated.map((u) => [u.where.id, u.change.outcome]), [[ahead.row.id, 'ok']]);
+});
+
+test('when the audit row cannot be written, a write is refused and a read is not', async () => {
+	const loaded = load({ failInserts: true });
+	const write = await through(app, fakeRequest(call('items', { action: 'create', collection: 'articles', data: { title: 'x' } })));
+	assert.equal(write.nextCalled, false);
+	assert.equal(JSON.parse(write.json.result.content[0].text)[0].rule, 'audit.write-failed');
+	const read = await through(app, fakeRequest(call('items', { action: 'read', collection: 'articles' })));
+	assert.equal(read.nextCalled, true);
+});
+
+test('invalid settings fail closed with the reason', async () => {
+	const loaded = load({ settingsRow: { mcp_guard_enabled: 'sometimes' } });
+	const { json, nextCalled } = await through(app, fakeRequest(call('items', { action: 'read', collection: 'articles' })));
+	assert.equal(nextCalled, false);
+	const error = JSON.parse(json.result.content[0].text)[0];
+	assert.equal(error.rule, 'settings.invalid');
+	assert.match(error.reason, /mcp_guard_enabled must be a boolean/);
+});
+
+test('with no live guard the trampoline refuses everything', async () => {
+	const loaded = load();
+	emitter.offAll();
+	const { json, nextCalled } = await through(app, fakeRequest(call('items', { action: 'read', collection: 'articles' })));
+	assert.equal(nextCalled, false);
+	assert.equal(JSON.parse(json.result.content[0].text)[0].rule, 'guard.not-loaded');
+});
+
+test('trigger-flow is judged by the flow graph read from the database', async () => {
+	const loaded = load({ flows: [{ id: 'f1' }], operations: [{ id: 'o1', flow: 'f1', type: 'exec', options: '{"code":"module.exports = () => 1"}' }] });
+	const { json } = await through(app, fakeRequest(call('trigger-flow', { id: 'f1', collection: 'articles' })));
+	const error = JSON.parse(json.result.content[0].text)[0];
+	assert.equal(error.rule, 'deletes.unknown-effect');
+	assert.match(error.reason, /runs a script/);
+});
+
+test('the delete tripwire throws inside an MCP request only', async () => {
+	const loaded = load();
+	const guard = await emitter.emitFilter(LIVE_GUARD_EVENT, null);
+	const [tripwire] = loaded.handlers.filter['items.delete'];
+	assert.deepEqual(await tripwire([1], { collection: 'comments' }), [1], 'outside MCP the delete must pass');
+	const settings = { mcp_allow_deletes: false, mcp_guard_enabled: true };
+	const store = { settings, tripped: null };
+	assert.throws(() => guard.requestContext.run(store, () => tripwire([1, 2], { collection: 'comments' })), (e) => e.name === 'DirectusError' && e.code === 'MCP_GUARD_DENIED');
+	assert.equal(store.tripped.rule, 'deletes.disabled');
+	const allowed = { settings: { ...settings, mcp_allow_deletes: true }, tripped: null };
+	assert.deepEqual(guard.requestContext.run(allowed, () => tripwire([1], { collection: 'comments' })), [1]);
+});

@@ -1,0 +1,103 @@
+// Small stand-ins for Directus's hook API, knex and Express, for unit tests of the built package.
+import { EventEmitter } from 'node:events';
+
+export function fakeDatabase({ settingsRow = {}, failInserts = false, flows = [], operations = [] } = {}) {
+	const inserted = [];
+	const updated = [];
+	const tables = { directus_settings: [settingsRow], directus_flows: flows, directus_operations: operations };
+	const database = (table) => ({
+		insert: async (row) => {
+			if (failInserts) throw new Error('disk full');
+			inserted.push({ table, row });
+		},
+		where: (where) => ({ update: async (change) => updated.push({ table, where, change }) }),
+	});
+	database.select = () => ({
+		from: (table) => {
+			const rows = Promise.resolve(tables[table] ?? []);
+			rows.first = async () => (tables[table] ?? [])[0];
+			return rows;
+		},
+	});
+	database.batchInsert = async (table, rows) => {
+		if (failInserts) throw new Error('disk full');
+		for (const row of rows) inserted.push({ table, row });
+	};
+	return { database, inserted, updated, tables };
+}
+
+/** Directus's extension-local emitter, reduced to what the guard uses. */
+export function fakeEmitter() {
+	const filters = new Map();
+	return {
+		onFilter: (event, handler) => filters.set(event, [...(filters.get(event) ?? []), handler]),
+		async emitFilter(event, payload) {
+			let value = payload;
+			for (const handler of filters.get(event) ?? []) value = (await handler(value)) ?? value;
+			return value;
+		},
+		offAll: () => filters.clear(),
+	};
+}
+
+export const silentLogger = { info() {}, warn() {}, error() {}, messages: [] };
+
+/** Registers the built hook the way Directus's extension manager does, keeping every handler. */
+export function registerHook(hook, context) {
+	const handlers = { init: {}, filter: {}, action: {} };
+	const add = (kind) => (event, handler) => {
+		handlers[kind][event] = [...(handlers[kind][event] ?? []), handler];
+	};
+	hook({ init: add('init'), filter: add('filter'), action: add('action'), schedule() {}, embed() {} }, context);
+	return handlers;
+}
+
+export function fakeApp() {
+	const layers = [];
+	return { layers, use: (path, fn) => layers.push({ path, fn }) };
+}
+
+export function fakeRequest(body, { registry = false, admin = false, acceptsJson = true } = {}) {
+	return {
+		body,
+		query: registry ? { tool_mode: 'registry' } : {},
+		accountability: { user: 'user-1', role: 'role-1', admin, ip: '203.0.113.9', userAgent: 'unit-test' },
+		schema: {
+			collections: { articles: { primary: 'id', singleton: false }, comments: { primary: 'id', singleton: false } },
+			relations: [{ collection: 'comments', field: 'article', related_collection: 'articles', meta: { one_field: 'comments', one_deselect_action: 'delete' } }],
+		},
+		accepts: () => (acceptsJson ? 'application/json' : false),
+		get: () => undefined,
+	};
+}
+
+export function fakeResponse() {
+	const res = new EventEmitter();
+	const headers = {};
+	Object.assign(res, {
+		statusCode: 200,
+		writableFinished: false,
+		body: undefined,
+		status(code) {
+			res.statusCode = code;
+			return res;
+		},
+		set(name, value) {
+			headers[name.toLowerCase()] = value;
+			return res;
+		},
+		get: (name) => headers[name.toLowerCase()],
+		send(body) {
+			res.body = body;
+			res.writableFinished = true;
+			setImmediate(() => res.emit('close'));
+			return res;
+		},
+		json(value) {
+			return res.send(JSON.stringify(value));
+		},
+	});
+	return res;
+}
+
+export const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
