@@ -6,7 +6,7 @@ import { AUDIT_FIELDS } from './audit-fields.js';
 const SETTINGS = 'directus_settings';
 
 function settingsField(decl, sort) {
-	const meta = { group: manifest.group, note: decl.note, width: 'full', sort };
+	const meta = { group: manifest.group, note: decl.note, width: 'full', sort, translations: [{ language: 'en-US', translation: decl.label }] };
 	if (decl.type === 'presentation') {
 		return {
 			field: decl.field,
