@@ -3,12 +3,14 @@
 // and isolated-vm (a native module Directus loads) is rebuilt against its headers.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
+import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export const DIRECTUS_VERSION = '12.4.0';
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const runtimeDir = process.env.MCP_GUARD_DIRECTUS_DIR ?? join(root, '.cache', `directus-${DIRECTUS_VERSION}`);
+// Outside the clone, so fresh clones (CI) on the same machine reuse it; MCP_GUARD_DIRECTUS_DIR overrides.
+const cacheHome = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+export const runtimeDir = process.env.MCP_GUARD_DIRECTUS_DIR ?? join(cacheHome, 'mcp-guard', `directus-${DIRECTUS_VERSION}`);
 export const node22Bin = join(runtimeDir, 'node_modules', 'node', 'bin');
 export const directusCli = join(runtimeDir, 'node_modules', 'directus', 'cli.js');
 

@@ -42,8 +42,11 @@ export function installPackedExtension(extensionsDir, folder = 'mcp-guard') {
  * @param {string} options.name       folder name under tests/.runs (or an absolute directory)
  * @param {boolean} [options.guard]   install MCP Guard (default true)
  * @param {object} [options.env]      extra environment
+ * @param {string} [options.dir]      run directory (replaced), instead of tests/.runs/<name>-<pid>
+ * @param {number} [options.port]     port to listen on (default: a free one)
+ * @param {boolean} [options.quiet]   keep Directus's output to the instance log instead of stderr
  */
-export async function startDirectus({ name, guard = true, env = {}, dir: givenDir, quiet = true } = {}) {
+export async function startDirectus({ name, guard = true, env = {}, dir: givenDir, port: givenPort, quiet = true } = {}) {
 	ensureDirectus();
 	const dir = givenDir ?? join(root, 'tests', '.runs', `${name}-${process.pid}`);
 	rmSync(dir, { recursive: true, force: true });
@@ -54,7 +57,7 @@ export async function startDirectus({ name, guard = true, env = {}, dir: givenDi
 	writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'directus-project', private: true }));
 	if (guard) installPackedExtension(extensionsDir);
 
-	const port = await freePort();
+	const port = givenPort ?? (await freePort());
 	const url = `http://127.0.0.1:${port}`;
 	const fullEnv = {
 		...process.env,
