@@ -371,15 +371,12 @@ fn walk_row(ctx: &Context, collection: &str, row: &Value, state: RowState, path:
 
 /// A related row given inline: created when it has no primary key, updated when it has one.
 fn nested_row(ctx: &Context, collection: &str, value: &Value, path: &str, depth: usize, out: &mut Vec<Effect>) {
-    match value {
-        Value::Object(row) => {
-            let state = if row.contains_key(ctx.relations.primary_key(collection)) { RowState::Existing } else { RowState::New };
-            let kind = if state == RowState::New { EffectKind::Create } else { EffectKind::Update };
-            out.push(Effect::new(kind, collection, KeyScope::Keys(1), path));
-            walk_row(ctx, collection, value, state, path, depth + 1, out);
-        }
-        // A bare key links an existing row; null unlinks. Neither changes the related row itself.
-        _ => {}
+    // A bare key links an existing row and null unlinks: neither changes the related row itself.
+    if let Value::Object(row) = value {
+        let state = if row.contains_key(ctx.relations.primary_key(collection)) { RowState::Existing } else { RowState::New };
+        let kind = if state == RowState::New { EffectKind::Create } else { EffectKind::Update };
+        out.push(Effect::new(kind, collection, KeyScope::Keys(1), path));
+        walk_row(ctx, collection, value, state, path, depth + 1, out);
     }
 }
 

@@ -189,3 +189,99 @@ fn key_scopes_are_counted() {
     assert_eq!(by_query.effects[0].keys, KeyScope::Query);
     assert_eq!(by_query.key_count(), None);
 }
+
+mod properties {
+    use super::*;
+    use crate::policy::{decide, Decision};
+    use crate::settings::Settings;
+    use proptest::prelude::*;
+
+    /// One field change on an article, from the fixture's relations.
+    #[derive(Debug, Clone, Copy)]
+    enum Leaf {
+        Title,
+        /// `notes` only unlinks (nullify): never a delete.
+        UnlinkNote,
+        DeleteComment,
+        ReplaceComments,
+        ClearTags,
+    }
+
+    /// An article payload: one change, and maybe an article nested below it (through an inline comment or note
+    /// that points back to an article), which is an existing row when it carries its key.
+    #[derive(Debug, Clone)]
+    struct Level {
+        leaf: Leaf,
+        child: Option<(Box<Level>, bool)>,
+    }
+
+    fn leaf_json(leaf: Leaf) -> (&'static str, Value) {
+        match leaf {
+            Leaf::Title => ("title", json!("t")),
+            Leaf::UnlinkNote => ("notes", json!({"delete": [1]})),
+            Leaf::DeleteComment => ("comments", json!({"delete": [1]})),
+            Leaf::ReplaceComments => ("comments", json!([{"id": 1}])),
+            Leaf::ClearTags => ("tags", json!([])),
+        }
+    }
+
+    fn to_json(level: &Level, existing: bool) -> Value {
+        let (key, value) = leaf_json(level.leaf);
+        let mut row = serde_json::Map::new();
+        row.insert(key.into(), value);
+        if existing {
+            row.insert("id".into(), json!(9));
+        }
+        if let Some((child, child_existing)) = &level.child {
+            let carrier = if key == "comments" { "notes" } else { "comments" };
+            row.insert(carrier.into(), json!({"create": [{"body": "c", "article": to_json(child, *child_existing)}]}));
+        }
+        Value::Object(row)
+    }
+
+    /// The model: which payloads delete, written independently of the classifier.
+    fn deletes(level: &Level, existing: bool) -> bool {
+        let own = match level.leaf {
+            Leaf::Title | Leaf::UnlinkNote => false,
+            Leaf::DeleteComment => true,
+            Leaf::ReplaceComments | Leaf::ClearTags => existing,
+        };
+        own || level.child.as_ref().is_some_and(|(c, e)| deletes(c, *e))
+    }
+
+    fn level() -> impl Strategy<Value = Level> {
+        let leaf = prop_oneof![
+            Just(Leaf::Title),
+            Just(Leaf::UnlinkNote),
+            Just(Leaf::DeleteComment),
+            Just(Leaf::ReplaceComments),
+            Just(Leaf::ClearTags)
+        ];
+        leaf.clone().prop_map(|leaf| Level { leaf, child: None }).prop_recursive(6, 8, 1, move |inner| {
+            (leaf.clone(), inner, any::<bool>()).prop_map(|(leaf, child, existing)| Level { leaf, child: Some((Box::new(child), existing)) })
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn with_deletes_off_a_payload_is_denied_exactly_when_it_deletes(payload in level()) {
+            let rel = relations();
+            let ctx = Context { relations: &rel, flows: None };
+            let args = json!({"action": "update", "collection": "articles", "keys": [1], "data": to_json(&payload, false)});
+            let call = classify("items", Some(&args), ToolMode::Legacy, &ctx).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let verdict = decide(&call, &Settings { guard_enabled: true, allow_deletes: false }, &["mcp_guard_log".to_string()]);
+            // The top-level row of an update exists.
+            let expected = if deletes(&payload, true) { Decision::Denied } else { Decision::Allowed };
+            prop_assert_eq!(verdict.decision, expected, "{}", args);
+        }
+
+        #[test]
+        fn arbitrary_arguments_never_panic(text in "\\PC{0,200}", name in prop::sample::select(vec!["items", "files", "flows", "operations", "collections", "fields", "relations", "trigger-flow", "execute", "schema"])) {
+            let rel = relations();
+            let ctx = Context { relations: &rel, flows: None };
+            let args: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            let _ = classify(name, Some(&args), ToolMode::Legacy, &ctx);
+            let _ = classify(name, Some(&args), ToolMode::Registry, &ctx);
+        }
+    }
+}
