@@ -126,6 +126,10 @@ export async function startDirectus({ name, guard = true, env = {}, dir: givenDi
 			return exited;
 		},
 		adminToken: null,
+		/** Runs the Directus CLI against this instance's database and extensions. */
+		cli(...args) {
+			return execFileSync(node, [directusCli, ...args], { cwd: dir, env: fullEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+		},
 		async api(method, path, body, token = instance.adminToken) {
 			const res = await fetch(`${url}${path}`, {
 				method,
