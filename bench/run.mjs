@@ -22,7 +22,8 @@ const fmt = (n, digits = 2) => n.toFixed(digits);
 async function endToEnd() {
 	const instances = {};
 	for (const [name, guard] of [['guarded', true], ['unguarded', false]]) {
-		const directus = await startDirectus({ name: `bench-${name}`, guard });
+		const env = process.env.BENCH_DIRECTUS_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_DIRECTUS_NODE_OPTIONS } : {};
+		const directus = await startDirectus({ name: `bench-${name}`, guard, env });
 		await seed(directus);
 		const { articleIds } = await seedRows(directus, 20);
 		instances[name] = { directus, client: await sdkClient(directus, CONTENT_TOKEN), articleIds };
@@ -67,7 +68,8 @@ async function coreDecisionTime() {
 	initSync({ module: readFileSync(new URL('../dist/mcp_guard_bg.wasm', import.meta.url)) });
 	const guard = new Guard();
 	guard.setSchema(JSON.stringify({ primary_keys: { articles: 'id', comments: 'id' }, singletons: [], relations: [{ collection: 'comments', field: 'article', related_collection: 'articles', one_field: 'comments', one_collection_field: null, one_deselect_action: 'delete' }] }));
-	const context = { tool_mode: 'legacy', caller: { user: 'u', role: 'r', admin: false, ip: '127.0.0.1', user_agent: 'bench', oauth_client: null }, settings: { mcp_guard_enabled: true, mcp_allow_deletes: false }, accepts_json: true };
+	guard.setSettings(JSON.stringify({ mcp_guard_enabled: true, mcp_allow_deletes: false }));
+	const context = JSON.stringify({ tool_mode: 'legacy', caller: { user: 'u', role: 'r', admin: false, ip: '127.0.0.1', user_agent: 'bench', oauth_client: null }, accepts_json: true });
 	const messages = {
 		'items read': { action: 'read', collection: 'articles', query: { fields: ['id', 'title'], limit: 20 } },
 		'nested update': { action: 'update', collection: 'articles', keys: [1], data: { title: 'x', comments: { create: [{ body: 'a' }], delete: [3] } } },
@@ -84,7 +86,7 @@ async function coreDecisionTime() {
 	return out;
 }
 
-build();
+if (!process.env.BENCH_NO_BUILD) build();
 console.log(`\nMCP Guard benchmark — ${CALLS} calls per kind per instance after ${WARMUP} warm-up calls, interleaved\n`);
 const e2e = await endToEnd();
 console.log('End to end through Directus 12.4.0 (MCP SDK client, SQLite), latency in ms:');

@@ -1,7 +1,10 @@
 // Writes mcp_guard_log rows. Calls that change data are recorded before they run (write-ahead); everything
-// else is queued and written in batches right after the answer leaves. A failed write is retried, never
+// else is queued and written in batches shortly after the answer leaves. A failed write is retried, never
 // dropped.
 
+/** How long queued rows wait for company: one transaction per batch keeps the log off the hot path (on
+ * SQLite there is a single connection, and each commit syncs to disk). */
+const BATCH_DELAY_MS = 250;
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 30_000;
 
@@ -54,8 +57,10 @@ export function createAuditLog({ database, logger }, collection) {
 		const pending = [...updates.entries()];
 		updates.clear();
 		try {
-			if (batch.length > 0) await database.batchInsert(collection, batch, 100);
-			for (const [id, change] of pending) await database(collection).where({ id }).update(change);
+			await database.transaction(async (trx) => {
+				if (batch.length > 0) await trx.batchInsert(collection, batch, 100);
+				for (const [id, change] of pending) await trx(collection).where({ id }).update(change);
+			});
 			failures = 0;
 		} catch (error) {
 			// Put everything back in order and try again later: rows are evidence, so none is dropped.
@@ -66,7 +71,7 @@ export function createAuditLog({ database, logger }, collection) {
 		} finally {
 			flushing = false;
 		}
-		if (inserts.length > 0 || updates.size > 0) schedule(failures ? Math.min(RETRY_BASE_MS * 2 ** failures, RETRY_MAX_MS) : 0);
+		if (inserts.length > 0 || updates.size > 0) schedule(failures ? Math.min(RETRY_BASE_MS * 2 ** failures, RETRY_MAX_MS) : BATCH_DELAY_MS);
 	}
 
 	return {
@@ -82,7 +87,7 @@ export function createAuditLog({ database, logger }, collection) {
 			} else {
 				inserts.push(toRow(finished, timestamp));
 			}
-			schedule();
+			schedule(BATCH_DELAY_MS);
 		},
 	};
 }

@@ -33,7 +33,7 @@ export function registerDeleteTripwire(filter, guard) {
 			if (!store) return payload;
 			const keys = Array.isArray(payload) ? payload : [payload];
 			for (const collection of collectionsOf(keys, meta ?? {})) {
-				const verdict = guard.judgeDelete(String(collection ?? '*'), keys.length, store.settings);
+				const verdict = guard.judgeDelete(String(collection ?? '*'), keys.length);
 				if (!verdict.allowed) {
 					store.tripped = verdict;
 					throw denialError(verdict);

@@ -43,16 +43,17 @@ function unjudgedRecord(req, { rule, reason }) {
 	};
 }
 
-export function createGuard({ core, settings, audit, syncSchema, database, logger }) {
+export function createGuard({ core, settings, audit, schema, database, logger }) {
 	// Marks everything Directus does while serving one MCP request, for the delete tripwire.
 	const requestContext = new AsyncLocalStorage();
 
 	async function judge(req, context) {
-		const synced = syncSchema(req.schema);
+		const synced = schema.sync(req.schema);
 		if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
 		const bodyText = JSON.stringify(req.body ?? null);
-		let answer = core.guard.inspect(bodyText, context, undefined);
-		if (answer.ok?.needs === 'flows') answer = core.guard.inspect(bodyText, context, await loadFlowGraphJson(database));
+		const contextText = JSON.stringify(context);
+		let answer = core.guard.inspect(bodyText, contextText, undefined);
+		if (answer.ok?.needs === 'flows') answer = core.guard.inspect(bodyText, contextText, await loadFlowGraphJson(database));
 		if (answer.error) throw new Error(`${answer.error.kind}: ${answer.error.message}`);
 		return answer.ok;
 	}
@@ -84,14 +85,12 @@ export function createGuard({ core, settings, audit, syncSchema, database, logge
 		async handle(req, res, next) {
 			const started = performance.now();
 			const timestamp = new Date();
-			let snapshot;
 			let judgement;
 			try {
-				snapshot = await settings.current();
+				await settings.refresh();
 				judgement = await judge(req, {
 					tool_mode: toolModeOf(req),
 					caller: callerOf(req),
-					settings: snapshot,
 					accepts_json: Boolean(req.accepts('application/json')),
 				});
 			} catch (error) {
@@ -121,7 +120,7 @@ export function createGuard({ core, settings, audit, syncSchema, database, logge
 				}
 			}
 
-			const store = { settings: snapshot, tripped: null };
+			const store = { tripped: null };
 			recordCompletion(res, record, { timestamp, started, writtenAhead, store });
 			return requestContext.run(store, next);
 		},
@@ -135,8 +134,8 @@ export function createGuard({ core, settings, audit, syncSchema, database, logge
 		},
 
 		/** The second layer's question to the core, for a delete seen inside an MCP request. */
-		judgeDelete(collection, keyCount, settingsSnapshot) {
-			const answer = core.guard.judgeDeleteEvent(collection, keyCount, settingsSnapshot);
+		judgeDelete(collection, keyCount) {
+			const answer = core.guard.judgeDeleteEvent(collection, keyCount);
 			if (answer.error) return { allowed: false, ...FAIL_CLOSED.internalError, reason: `${FAIL_CLOSED.internalError.reason}: ${answer.error.message}` };
 			return answer.ok;
 		},

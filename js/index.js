@@ -4,9 +4,9 @@ import manifest from '../extension.json';
 import { loadCore } from './core.js';
 import { createGuard } from './guard.js';
 import { mountTrampoline, isTrampolineMounted, LIVE_GUARD_EVENT } from './mount.js';
-import { createSettingsStore } from './settings.js';
+import { createSettingsSync } from './settings.js';
 import { createAuditLog } from './audit-log.js';
-import { createSchemaSync } from './schema-facts.js';
+import { createSchemaSync, SCHEMA_EVENTS } from './schema-facts.js';
 import { registerDeleteTripwire } from './delete-tripwire.js';
 import { provision } from './provision.js';
 import { registerCli } from './cli.js';
@@ -14,12 +14,13 @@ import { registerCli } from './cli.js';
 export default defineHook(({ init, filter, action }, context) => {
 	const { database, emitter, logger } = context;
 	const core = loadCore();
-	const settings = createSettingsStore(database);
+	const settings = createSettingsSync(database, core);
+	const schema = createSchemaSync(core);
 	const guard = createGuard({
 		core,
 		settings,
 		audit: createAuditLog(context, manifest.collections.audit_log),
-		syncSchema: createSchemaSync(core),
+		schema,
 		database,
 		logger,
 	});
@@ -41,6 +42,7 @@ export default defineHook(({ init, filter, action }, context) => {
 		if (!isTrampolineMounted()) logger.warn('[mcp-guard] loaded after Directus started: restart Directus so the guard sees /mcp requests');
 	});
 	action('settings.update', () => settings.invalidate());
+	for (const event of SCHEMA_EVENTS) action(event, () => schema.invalidate());
 	registerDeleteTripwire(filter, guard);
 	init('cli.before', ({ program }) => registerCli(program, context));
 });

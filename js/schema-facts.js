@@ -19,13 +19,28 @@ export function schemaFactsJson(schema) {
 	return JSON.stringify({ primary_keys, singletons, relations });
 }
 
-/** Keeps the core's schema in step with `req.schema`, rebuilding only when Directus hands a new object. */
+/** Schema changes made on this instance; other instances' changes are picked up by the refresh below. */
+export const SCHEMA_EVENTS = ['collections', 'fields', 'relations'].flatMap((scope) => ['create', 'update', 'delete'].map((a) => `${scope}.${a}`));
+
+/** Re-read at least this often, for schema changes made by another instance. */
+const MAX_AGE_MS = 2000;
+
+/**
+ * Keeps the core's relation index in step with Directus's schema. Directus hands every request a deep clone
+ * of its cached schema, so object identity says nothing; rebuilding the index per request would cost more
+ * than the rest of the guard. It is rebuilt after a schema change event, and at most every 2 seconds.
+ */
 export function createSchemaSync(core) {
-	let current = null;
-	return function syncSchema(schema) {
-		if (schema === current) return { ok: true };
-		const answer = core.guard.setSchema(schemaFactsJson(schema));
-		if (answer.ok) current = schema;
-		return answer;
+	let builtAt = 0;
+	return {
+		sync(schema) {
+			if (builtAt !== 0 && Date.now() - builtAt <= MAX_AGE_MS) return { ok: true };
+			const answer = core.guard.setSchema(schemaFactsJson(schema));
+			if (answer.ok) builtAt = Date.now();
+			return answer;
+		},
+		invalidate() {
+			builtAt = 0;
+		},
 	};
 }

@@ -1,4 +1,5 @@
-// Reads the settings row the core judges with. The core validates it; this file only fetches and caches.
+// Keeps the core's settings in step with the directus_settings row. The core validates them; this file only
+// fetches, and hands them over when they change.
 import manifest from '../extension.json';
 
 /** Directus's own MCP field that the guard enforces, next to the guard's own declared fields. */
@@ -8,8 +9,8 @@ export const SETTINGS_FIELDS = [...DIRECTUS_FIELDS, ...manifest.settings.filter(
 /** Re-read at least this often, for changes that bypass this process (another instance, direct SQL). */
 const MAX_AGE_MS = 2000;
 
-export function createSettingsStore(database) {
-	let cached = null;
+export function createSettingsSync(database, core) {
+	let loaded = null;
 	let readAt = 0;
 
 	async function read() {
@@ -19,16 +20,19 @@ export function createSettingsStore(database) {
 	}
 
 	return {
-		async current() {
-			if (!cached || Date.now() - readAt > MAX_AGE_MS) {
-				cached = await read();
-				readAt = Date.now();
-			}
-			return cached;
+		/** Makes sure the core judges with settings at most 2 seconds old. */
+		async refresh() {
+			if (loaded !== null && Date.now() - readAt <= MAX_AGE_MS) return;
+			const row = JSON.stringify(await read());
+			readAt = Date.now();
+			if (row === loaded) return;
+			// Invalid settings are kept by the core as the reason to refuse tool calls; it says what is wrong.
+			core.guard.setSettings(row);
+			loaded = row;
 		},
 		/** Called on `settings.update`, so a change in Settings → AI applies to the very next call. */
 		invalidate() {
-			cached = null;
+			readAt = 0;
 		},
 	};
 }

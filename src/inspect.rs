@@ -7,9 +7,9 @@ use crate::message::{parse_message_text, RpcMessage, ToolMode};
 use crate::policy::{decide, Rule, Verdict};
 use crate::relations::RelationIndex;
 use crate::response::{denial_result, invalid_request};
-use crate::settings::{guard_collections, Settings};
+use crate::settings::{guard_collections, Settings, SettingsError};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// One message as the JS side hands it over.
 pub struct Request<'a> {
@@ -17,8 +17,8 @@ pub struct Request<'a> {
     pub body: &'a str,
     pub tool_mode: ToolMode,
     pub caller: &'a Caller,
-    /// The `directus_settings` row (only the guard's and Directus's MCP fields are read).
-    pub settings: &'a Map<String, Value>,
+    /// The policy settings in force, or why they cannot be used.
+    pub settings: &'a Result<Settings, SettingsError>,
     /// Whether the client accepts a JSON answer. Directus answers 405 to those that do not (e.g. an SSE
     /// probe by GET), before it reads the message.
     pub accepts_json: bool,
@@ -54,9 +54,8 @@ pub fn inspect(req: &Request, relations: &RelationIndex, flows: Option<&FlowGrap
         Ok(m) => m,
         Err(err) => {
             let verdict = Verdict::for_message_error(&err);
-            let settings = Settings::from_row(req.settings);
             // A switched-off guard lets even malformed messages reach Directus, which answers them itself.
-            if matches!(settings, Ok(Settings { guard_enabled: false, .. })) {
+            if matches!(req.settings, Ok(Settings { guard_enabled: false, .. })) {
                 let pass = Verdict::allow(Rule::GuardDisabled, verdict.reason);
                 return judged(req, "invalid", None, None, false, pass, None, 400);
             }
@@ -74,9 +73,10 @@ pub fn inspect(req: &Request, relations: &RelationIndex, flows: Option<&FlowGrap
     if matches!(classified, Err(ClassifyError::NeedsFlows)) {
         return Inspection::NeedsFlows;
     }
-    let verdict = match (&classified, Settings::from_row(req.settings), guard_collections()) {
-        (_, Err(err), _) | (_, _, Err(err)) => Verdict::for_settings_error(&err),
-        (Ok(call), Ok(settings), Ok(own)) => decide(call, &settings, &own),
+    let verdict = match (&classified, req.settings, guard_collections()) {
+        (_, Err(err), _) => Verdict::for_settings_error(err),
+        (_, _, Err(err)) => Verdict::for_settings_error(&err),
+        (Ok(call), Ok(settings), Ok(own)) => decide(call, settings, &own),
         (Err(err), Ok(settings), _) if !settings.guard_enabled => Verdict::allow(Rule::GuardDisabled, err.to_string()),
         (Err(err), Ok(_), _) => Verdict::for_classify_error(err),
     };
@@ -137,7 +137,7 @@ fn judged(
 
 /// The second layer: a delete that Directus is about to run inside an MCP request (a filter hook saw it).
 /// Anything the request-level check missed is caught here.
-pub fn judge_delete_event(collection: &str, key_count: Option<u64>, settings: &Map<String, Value>) -> Verdict {
+pub fn judge_delete_event(collection: &str, key_count: Option<u64>, settings: &Result<Settings, SettingsError>) -> Verdict {
     let effect = Effect {
         kind: EffectKind::Delete,
         collection: collection.to_string(),
@@ -145,9 +145,10 @@ pub fn judge_delete_event(collection: &str, key_count: Option<u64>, settings: &M
         via: format!("{collection}.delete event inside an MCP request"),
     };
     let call = Classified { tool: "event".into(), inner_tool: None, action: Some("delete".into()), effects: vec![effect] };
-    match (Settings::from_row(settings), guard_collections()) {
-        (Ok(s), Ok(own)) => decide(&call, &s, &own),
-        (Err(err), _) | (_, Err(err)) => Verdict::for_settings_error(&err),
+    match (settings, guard_collections()) {
+        (Ok(s), Ok(own)) => decide(&call, s, &own),
+        (Err(err), _) => Verdict::for_settings_error(err),
+        (_, Err(err)) => Verdict::for_settings_error(&err),
     }
 }
 
@@ -158,7 +159,7 @@ mod tests {
 
     fn run(body: &str, settings: Value, accepts_json: bool) -> Inspection {
         let caller = Caller { user: Some("u1".into()), ..Caller::default() };
-        let settings = settings.as_object().cloned().unwrap_or_default();
+        let settings = Settings::from_row(&settings.as_object().cloned().unwrap_or_default());
         let req = Request { body, tool_mode: ToolMode::Legacy, caller: &caller, settings: &settings, accepts_json, record_id: "r1".into() };
         inspect(&req, &RelationIndex::default(), None)
     }
@@ -227,8 +228,9 @@ mod tests {
 
     #[test]
     fn the_second_layer_denies_deletes_while_they_are_off() {
-        assert_eq!(judge_delete_event("comments", Some(2), &Map::new()).rule, Rule::DeletesDisabled);
-        let on = json!({"mcp_allow_deletes": true}).as_object().cloned().unwrap_or_default();
+        let off = Settings::from_row(&serde_json::Map::new());
+        assert_eq!(judge_delete_event("comments", Some(2), &off).rule, Rule::DeletesDisabled);
+        let on = Settings::from_row(&json!({"mcp_allow_deletes": true}).as_object().cloned().unwrap_or_default());
         assert!(!judge_delete_event("comments", None, &on).is_denied());
     }
 }

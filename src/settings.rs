@@ -42,6 +42,10 @@ pub enum SettingsError {
     Manifest(String),
     #[error("extension.json declares no setting named {0}")]
     Undeclared(&'static str),
+    #[error("the settings have not been loaded yet")]
+    NotLoaded,
+    #[error("the settings row cannot be read: {0}")]
+    Unreadable(String),
     #[error("setting {field} must be {expected}, got {got}")]
     WrongType {
         field: String,

@@ -21,8 +21,9 @@ async function guardExtension() {
 	return extensions.find((e) => e.schema?.name === 'directus-extension-mcp-guard');
 }
 
+/** Extension reloads run in the background; on a loaded machine one can take several seconds. */
 async function until(predicate, what) {
-	const deadline = Date.now() + 20_000;
+	const deadline = Date.now() + 45_000;
 	for (;;) {
 		const value = await predicate();
 		if (value) return value;

@@ -23,6 +23,7 @@ export function fakeDatabase({ settingsRow = {}, failInserts = false, flows = []
 		if (failInserts) throw new Error('disk full');
 		for (const row of rows) inserted.push({ table, row });
 	};
+	database.transaction = async (work) => work(database);
 	return { database, inserted, updated, tables };
 }
 
