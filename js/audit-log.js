@@ -36,6 +36,16 @@ function toRow(record, timestamp) {
 	};
 }
 
+/** Rows and updates wait with `outcome` as a function of the answer; it is called when they are written. */
+function settle(row) {
+	if (typeof row.outcome !== 'function') return row;
+	try {
+		return { ...row, outcome: row.outcome() };
+	} catch (error) {
+		return { ...row, outcome: `unknown (${error?.message})` };
+	}
+}
+
 export function createAuditLog({ database, logger }, collection) {
 	const inserts = [];
 	const updates = new Map();
@@ -53,8 +63,9 @@ export function createAuditLog({ database, logger }, collection) {
 		timer = null;
 		if (inserts.length === 0 && updates.size === 0) return;
 		flushing = true;
-		const batch = inserts.splice(0, inserts.length);
-		const pending = [...updates.entries()];
+		// Outcomes are worked out here, in one batch, rather than on each request's way out.
+		const batch = inserts.splice(0, inserts.length).map(settle);
+		const pending = [...updates.entries()].map(([id, change]) => [id, settle(change)]);
 		updates.clear();
 		try {
 			await database.transaction(async (trx) => {
@@ -79,7 +90,10 @@ export function createAuditLog({ database, logger }, collection) {
 		async writeAhead(record, timestamp) {
 			await database(collection).insert(toRow(record, timestamp));
 		},
-		/** Records the end of a call: updates its write-ahead row, or queues the whole row. */
+		/**
+		 * Records the end of a call: updates its write-ahead row, or queues the whole row. `outcome` is a
+		 * string, or a function that works it out when the row is written.
+		 */
 		complete(record, timestamp, { outcome, duration_ms, writtenAhead }) {
 			const finished = { ...record, outcome, duration_ms };
 			if (writtenAhead) {

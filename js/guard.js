@@ -1,9 +1,9 @@
 // The guard of one extension load: adapts each /mcp request to the core and carries out its decision.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { sendRefusal, FAIL_CLOSED, REJECTED_BY_DIRECTUS } from './fail-closed.js';
 import { loadFlowGraphJson } from './flow-graph.js';
+import { createRequestContext } from './request-context.js';
 
 function callerOf(req) {
 	const a = req.accountability ?? {};
@@ -44,8 +44,8 @@ function unjudgedRecord(req, { rule, reason }) {
 }
 
 export function createGuard({ core, settings, audit, schema, database, logger }) {
-	// Marks everything Directus does while serving one MCP request, for the delete tripwire.
-	const requestContext = new AsyncLocalStorage();
+	// Marks what Directus does while serving a mutating MCP call, for the delete tripwire.
+	const requestContext = createRequestContext();
 
 	async function judge(req, context) {
 		const synced = schema.sync(req.schema);
@@ -70,7 +70,8 @@ export function createGuard({ core, settings, audit, schema, database, logger })
 			return res.send(text);
 		};
 		res.once('close', () => {
-			const outcome = res.writableFinished ? core.outcome(res.statusCode, body ?? undefined) : 'aborted';
+			const status = res.statusCode;
+			const outcome = res.writableFinished ? () => core.outcome(status, body ?? undefined) : 'aborted';
 			const tripped = store?.tripped;
 			const final = tripped
 				? { ...record, decision: 'denied', rule: tripped.rule, reason: `${tripped.reason} (stopped inside Directus by the delete tripwire)` }
@@ -120,9 +121,14 @@ export function createGuard({ core, settings, audit, schema, database, logger })
 				}
 			}
 
+			if (!record.mutating) {
+				recordCompletion(res, record, { timestamp, started, writtenAhead });
+				return next();
+			}
 			const store = { tripped: null };
 			recordCompletion(res, record, { timestamp, started, writtenAhead, store });
-			return requestContext.run(store, next);
+			const done = requestContext.run(store, next);
+			res.once('close', done);
 		},
 
 		/** Audit row for a request Directus refused before it reached /mcp (bad JSON, bad credentials, …). */

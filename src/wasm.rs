@@ -4,7 +4,7 @@
 //! Everything crosses as JSON text, in and out: one copy and one `JSON.parse` in V8. Measured inside
 //! Directus, building the answer value by value through serde-wasm-bindgen took ten times longer.
 
-use crate::audit::{new_record_id, Caller};
+use crate::audit::{Caller, RecordIds};
 use crate::flows::FlowGraph;
 use crate::inspect::{inspect, judge_delete_event, Inspection, Request};
 use crate::message::ToolMode;
@@ -44,13 +44,15 @@ struct InspectContext {
 pub struct Guard {
     settings: Result<Settings, SettingsError>,
     relations: RelationIndex,
+    /// `None` when the OS gave no seed: every inspection then answers an error, and the JS side fails closed.
+    ids: Option<RecordIds>,
 }
 
 #[wasm_bindgen]
 impl Guard {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Guard {
-        Guard { settings: Err(SettingsError::NotLoaded), relations: RelationIndex::default() }
+        Guard { settings: Err(SettingsError::NotLoaded), relations: RelationIndex::default(), ids: RecordIds::seeded().ok() }
     }
 
     /// Loads the settings row (JSON text). Invalid settings are kept as the reason to refuse tool calls, so
@@ -80,7 +82,7 @@ impl Guard {
 
     /// Judges one message. `context_json` is `{tool_mode, caller, accepts_json}`; `flows_json` is the
     /// flow graph, given only after an answer of `{ok: {needs: "flows"}}`.
-    pub fn inspect(&self, body_json: &str, context_json: &str, flows_json: Option<String>) -> JsValue {
+    pub fn inspect(&mut self, body_json: &str, context_json: &str, flows_json: Option<String>) -> JsValue {
         let ctx: InspectContext = match serde_json::from_str(context_json) {
             Ok(c) => c,
             Err(e) => return error("context", e),
@@ -90,9 +92,9 @@ impl Guard {
             Some(Ok(graph)) => Some(graph),
             Some(Err(e)) => return error("flows", e),
         };
-        let record_id = match new_record_id() {
-            Ok(id) => id,
-            Err(e) => return error("random", e),
+        let record_id = match self.ids.as_mut() {
+            Some(ids) => ids.next_id(),
+            None => return error("random", "no random seed was available when the guard started"),
         };
         let request = Request {
             body: body_json,

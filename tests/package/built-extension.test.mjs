@@ -130,6 +130,15 @@ test('the delete tripwire throws inside an MCP request only, while deletes are o
 	await through(app, fakeRequest(call('items', { action: 'read', collection: 'articles' })));
 	assert.deepEqual(await tripwire([1], { collection: 'comments' }), [1], 'outside MCP the delete must pass');
 	const store = { tripped: null };
-	assert.throws(() => guard.requestContext.run(store, () => tripwire([1, 2], { collection: 'comments' })), (e) => e.name === 'DirectusError' && e.code === 'MCP_GUARD_DENIED');
+	let thrown = null;
+	const done = guard.requestContext.run(store, () => {
+		try {
+			tripwire([1, 2], { collection: 'comments' });
+		} catch (error) {
+			thrown = error;
+		}
+	});
+	done();
+	assert.ok(thrown?.name === 'DirectusError' && thrown.code === 'MCP_GUARD_DENIED', String(thrown));
 	assert.equal(store.tripped.rule, 'deletes.disabled');
 });
