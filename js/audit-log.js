@@ -5,6 +5,7 @@
 /** How long queued rows wait for company: one transaction per batch keeps the log off the hot path (on
  * SQLite there is a single connection, and each commit syncs to disk). */
 const BATCH_DELAY_MS = 250;
+const ROWS_PER_INSERT = 40;
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 30_000;
 
@@ -69,7 +70,9 @@ export function createAuditLog({ database, logger }, collection) {
 		updates.clear();
 		try {
 			await database.transaction(async (trx) => {
-				if (batch.length > 0) await trx.batchInsert(collection, batch, 100);
+				// Plain inserts on the one transaction (knex's batchInsert would nest another), in chunks that
+				// stay under SQLite's 999 bound parameters.
+				for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) await trx(collection).insert(batch.slice(i, i + ROWS_PER_INSERT));
 				for (const [id, change] of pending) await trx(collection).where({ id }).update(change);
 			});
 			failures = 0;

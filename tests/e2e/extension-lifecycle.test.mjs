@@ -27,7 +27,10 @@ async function until(predicate, what) {
 	for (;;) {
 		const value = await predicate();
 		if (value) return value;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last answer: ${(await read()).text.slice(0, 400)}`);
+		if (Date.now() > deadline) {
+			const extensionLog = directus.log.split('\n').filter((l) => /xtension|mcp-guard|ERROR/.test(l)).slice(-20).join('\n');
+			throw new Error(`timed out waiting for ${what}; last answer: ${(await read()).text.slice(0, 200)}\n${extensionLog}`);
+		}
 		await new Promise((r) => setTimeout(r, 200));
 	}
 }

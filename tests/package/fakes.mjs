@@ -6,9 +6,9 @@ export function fakeDatabase({ settingsRow = {}, failInserts = false, flows = []
 	const updated = [];
 	const tables = { directus_settings: [settingsRow], directus_flows: flows, directus_operations: operations };
 	const database = (table) => ({
-		insert: async (row) => {
+		insert: async (rows) => {
 			if (failInserts) throw new Error('disk full');
-			inserted.push({ table, row });
+			for (const row of Array.isArray(rows) ? rows : [rows]) inserted.push({ table, row });
 		},
 		where: (where) => ({ update: async (change) => updated.push({ table, where, change }) }),
 	});
@@ -19,10 +19,6 @@ export function fakeDatabase({ settingsRow = {}, failInserts = false, flows = []
 			return rows;
 		},
 	});
-	database.batchInsert = async (table, rows) => {
-		if (failInserts) throw new Error('disk full');
-		for (const row of rows) inserted.push({ table, row });
-	};
 	database.transaction = async (work) => work(database);
 	return { database, inserted, updated, tables };
 }
