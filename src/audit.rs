@@ -171,7 +171,9 @@ fn secret_name_kind(name: &str) -> Option<&'static str> {
 
 fn secret_value_kind(value: &str) -> Option<&'static str> {
     let trimmed = value.trim();
-    if let Some((_, kind)) = SECRET_PREFIXES.iter().find(|(p, _)| trimmed.starts_with(p) && trimmed.len() >= p.len() + 8) {
+    if let Some((_, kind)) =
+        SECRET_PREFIXES.iter().find(|(p, _)| trimmed.starts_with(p) && trimmed.len() >= p.len() + 8)
+    {
         return Some(kind);
     }
     if looks_like_jwt(trimmed) {
@@ -199,7 +201,11 @@ mod tests {
             "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
         }));
         assert!(!text.contains("abc") && !text.contains("sk_live_51"), "{text}");
-        assert!(text.contains("[redacted:api_key]") && text.contains("[redacted:password]") && text.contains("[redacted:jwt]"));
+        assert!(
+            text.contains("[redacted:api_key]")
+                && text.contains("[redacted:password]")
+                && text.contains("[redacted:jwt]")
+        );
         assert!(text.contains("\"title\":\"ok\""));
     }
 

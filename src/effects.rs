@@ -69,8 +69,7 @@ pub struct Classified {
 impl Classified {
     /// Every collection the call reaches, sorted, without `*`.
     pub fn collections(&self) -> Vec<String> {
-        let set: BTreeSet<&str> =
-            self.effects.iter().map(|e| e.collection.as_str()).filter(|c| *c != "*").collect();
+        let set: BTreeSet<&str> = self.effects.iter().map(|e| e.collection.as_str()).filter(|c| *c != "*").collect();
         set.into_iter().map(str::to_string).collect()
     }
 
@@ -270,12 +269,17 @@ impl ToolArgs<'_> {
         match self.args.get("data") {
             Some(Value::Array(rows)) => {
                 if let Some(bad) = rows.iter().find(|r| !r.is_object()) {
-                    return Err(self.invalid(format!("every row in \"data\" must be an object, got {}", json_kind(bad))));
+                    return Err(
+                        self.invalid(format!("every row in \"data\" must be an object, got {}", json_kind(bad)))
+                    );
                 }
                 Ok((rows.iter().collect(), true))
             }
             Some(row @ Value::Object(_)) => Ok((vec![row], false)),
-            Some(other) => Err(self.invalid(format!("\"data\" must be an object or an array of objects, got {}", json_kind(other)))),
+            Some(other) => {
+                Err(self
+                    .invalid(format!("\"data\" must be an object or an array of objects, got {}", json_kind(other))))
+            }
             None => Err(self.invalid("\"data\" is required")),
         }
     }
@@ -298,7 +302,12 @@ fn items(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
 }
 
 /// `files` and `folders`: the items pattern on a fixed system collection.
-fn system_items(call: &ToolArgs, ctx: &Context, collection: &str, actions: &[&str]) -> Result<ToolEffects, ClassifyError> {
+fn system_items(
+    call: &ToolArgs,
+    ctx: &Context,
+    collection: &str,
+    actions: &[&str],
+) -> Result<ToolEffects, ClassifyError> {
     let action = call.action(actions)?;
     let effects = if action == "import" {
         let (rows, _) = call.data_rows()?;
@@ -342,7 +351,15 @@ fn write_effects(
 }
 
 /// Follows one row of a payload through its relational fields, adding what each nested change does.
-fn walk_row(ctx: &Context, collection: &str, row: &Value, state: RowState, path: &str, depth: usize, out: &mut Vec<Effect>) {
+fn walk_row(
+    ctx: &Context,
+    collection: &str,
+    row: &Value,
+    state: RowState,
+    path: &str,
+    depth: usize,
+    out: &mut Vec<Effect>,
+) {
     let Value::Object(fields) = row else { return };
     if depth >= MAX_DEPTH {
         out.push(Effect::unknown(format!("{path}: nested deeper than {MAX_DEPTH} levels")));
@@ -373,7 +390,8 @@ fn walk_row(ctx: &Context, collection: &str, row: &Value, state: RowState, path:
 fn nested_row(ctx: &Context, collection: &str, value: &Value, path: &str, depth: usize, out: &mut Vec<Effect>) {
     // A bare key links an existing row and null unlinks: neither changes the related row itself.
     if let Value::Object(row) = value {
-        let state = if row.contains_key(ctx.relations.primary_key(collection)) { RowState::Existing } else { RowState::New };
+        let state =
+            if row.contains_key(ctx.relations.primary_key(collection)) { RowState::Existing } else { RowState::New };
         let kind = if state == RowState::New { EffectKind::Create } else { EffectKind::Update };
         out.push(Effect::new(kind, collection, KeyScope::Keys(1), path));
         walk_row(ctx, collection, value, state, path, depth + 1, out);
@@ -438,35 +456,40 @@ fn one_to_many(
     }
 }
 
-fn flows(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
-    let action = call.action(&["create", "read", "update", "delete"])?;
-    let mut effects = Vec::new();
-    match action.as_str() {
-        "read" => effects.push(Effect::new(EffectKind::Read, "directus_flows", KeyScope::Query, "read")),
+/// `read` and `delete` of the tools that address one row by `key` (flows, operations).
+fn keyed_read_or_delete(call: &ToolArgs, collection: &str, action: &str) -> Result<Option<Effect>, ClassifyError> {
+    Ok(match action {
+        "read" => Some(Effect::new(EffectKind::Read, collection, KeyScope::Query, "read")),
         "delete" => {
             call.string("key")?;
-            effects.push(Effect::new(EffectKind::Delete, "directus_flows", KeyScope::Keys(1), "action delete"));
+            Some(Effect::new(EffectKind::Delete, collection, KeyScope::Keys(1), "action delete"))
         }
-        _ => {
-            let (rows, _) = call.data_rows()?;
-            let (kind, state) = if action == "create" {
-                (EffectKind::Create, RowState::New)
-            } else {
-                call.string("key")?;
-                (EffectKind::Update, RowState::Existing)
-            };
-            effects.push(Effect::new(kind, "directus_flows", KeyScope::Keys(1), action.clone()));
-            for row in rows {
-                walk_row(ctx, "directus_flows", row, state, "data", 0, &mut effects);
-                if let Some(Value::Array(ops)) = row.get("operations") {
-                    for (i, op) in ops.iter().enumerate() {
-                        let kind = op.get("type").and_then(Value::as_str);
-                        let via = format!("data.operations[{i}] ({})", kind.unwrap_or("no type"));
-                        match kind {
-                            Some(kind) => operation_effects(ctx, kind, op.get("options"), &via, &mut effects)?,
-                            None => effects.push(Effect::unknown(format!("{via}: operation without a type"))),
-                        }
-                    }
+        _ => None,
+    })
+}
+
+fn flows(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
+    let action = call.action(&["create", "read", "update", "delete"])?;
+    if let Some(effect) = keyed_read_or_delete(call, "directus_flows", &action)? {
+        return Ok((Some(action), vec![effect]));
+    }
+    let (rows, _) = call.data_rows()?;
+    let (kind, state) = if action == "create" {
+        (EffectKind::Create, RowState::New)
+    } else {
+        call.string("key")?;
+        (EffectKind::Update, RowState::Existing)
+    };
+    let mut effects = vec![Effect::new(kind, "directus_flows", KeyScope::Keys(1), action.clone())];
+    for row in rows {
+        walk_row(ctx, "directus_flows", row, state, "data", 0, &mut effects);
+        if let Some(Value::Array(ops)) = row.get("operations") {
+            for (i, op) in ops.iter().enumerate() {
+                let kind = op.get("type").and_then(Value::as_str);
+                let via = format!("data.operations[{i}] ({})", kind.unwrap_or("no type"));
+                match kind {
+                    Some(kind) => operation_effects(ctx, kind, op.get("options"), &via, &mut effects)?,
+                    None => effects.push(Effect::unknown(format!("{via}: operation without a type"))),
                 }
             }
         }
@@ -476,41 +499,40 @@ fn flows(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
 
 fn operations(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
     let action = call.action(&["create", "read", "update", "delete"])?;
-    let mut effects = Vec::new();
-    match action.as_str() {
-        "read" => effects.push(Effect::new(EffectKind::Read, "directus_operations", KeyScope::Query, "read")),
-        "delete" => {
-            call.string("key")?;
-            effects.push(Effect::new(EffectKind::Delete, "directus_operations", KeyScope::Keys(1), "action delete"));
-        }
-        _ => {
-            let data = match call.args.get("data") {
-                Some(d @ Value::Object(_)) => d,
-                _ => return Err(call.invalid("\"data\" must be an object")),
-            };
-            let kind = if action == "create" { EffectKind::Create } else { EffectKind::Update };
-            effects.push(Effect::new(kind, "directus_operations", KeyScope::Keys(1), action.clone()));
-            // An update that leaves `type` out keeps the stored one, which only the flow graph knows.
-            let op_type = match (data.get("type").and_then(Value::as_str), action.as_str()) {
-                (Some(t), _) => t.to_string(),
-                (None, "update") => {
-                    let key = call.string("key")?;
-                    let graph = ctx.flows.ok_or(ClassifyError::NeedsFlows)?;
-                    match graph.operation(&key) {
-                        Some(op) => op.kind.clone(),
-                        None => return Ok((Some(action), effects)),
-                    }
-                }
-                (None, _) => return Err(call.invalid("\"data.type\" is required")),
-            };
-            operation_effects(ctx, &op_type, data.get("options"), &format!("data ({op_type})"), &mut effects)?;
-        }
+    if let Some(effect) = keyed_read_or_delete(call, "directus_operations", &action)? {
+        return Ok((Some(action), vec![effect]));
     }
+    let data = match call.args.get("data") {
+        Some(d @ Value::Object(_)) => d,
+        _ => return Err(call.invalid("\"data\" must be an object")),
+    };
+    let kind = if action == "create" { EffectKind::Create } else { EffectKind::Update };
+    let mut effects = vec![Effect::new(kind, "directus_operations", KeyScope::Keys(1), action.clone())];
+    // An update that leaves `type` out keeps the stored one, which only the flow graph knows.
+    let op_type = match (data.get("type").and_then(Value::as_str), action.as_str()) {
+        (Some(t), _) => t.to_string(),
+        (None, "update") => {
+            let key = call.string("key")?;
+            let graph = ctx.flows.ok_or(ClassifyError::NeedsFlows)?;
+            match graph.operation(&key) {
+                Some(op) => op.kind.clone(),
+                None => return Ok((Some(action), effects)),
+            }
+        }
+        (None, _) => return Err(call.invalid("\"data.type\" is required")),
+    };
+    operation_effects(ctx, &op_type, data.get("options"), &format!("data ({op_type})"), &mut effects)?;
     Ok((Some(action), effects))
 }
 
 /// What an operation written by this call will do when its flow runs.
-fn operation_effects(ctx: &Context, kind: &str, options: Option<&Value>, via: &str, out: &mut Vec<Effect>) -> Result<(), ClassifyError> {
+fn operation_effects(
+    ctx: &Context,
+    kind: &str,
+    options: Option<&Value>,
+    via: &str,
+    out: &mut Vec<Effect>,
+) -> Result<(), ClassifyError> {
     let options = options.cloned().unwrap_or(Value::Null);
     match operation_effect(kind, &options, via) {
         OperationEffect::Effect(e) => out.push(e),
@@ -547,14 +569,24 @@ fn collections(call: &ToolArgs) -> Result<ToolEffects, ClassifyError> {
             for key in keys {
                 let name = key.as_str().unwrap_or("*");
                 effects.push(Effect::new(EffectKind::SchemaChange, name, KeyScope::Unknown, "collection dropped"));
-                effects.push(Effect::new(EffectKind::Delete, name, KeyScope::Unknown, "collection dropped with all its rows"));
+                effects.push(Effect::new(
+                    EffectKind::Delete,
+                    name,
+                    KeyScope::Unknown,
+                    "collection dropped with all its rows",
+                ));
             }
         }
         _ => {
             let (rows, _) = call.data_rows()?;
             for row in rows {
                 let name = row.get("collection").and_then(Value::as_str).unwrap_or("*");
-                effects.push(Effect::new(EffectKind::SchemaChange, name, KeyScope::Unknown, format!("collection {action}")));
+                effects.push(Effect::new(
+                    EffectKind::SchemaChange,
+                    name,
+                    KeyScope::Unknown,
+                    format!("collection {action}"),
+                ));
             }
         }
     }
@@ -590,7 +622,12 @@ fn fields_or_relations(call: &ToolArgs) -> Result<ToolEffects, ClassifyError> {
                 return Err(call.invalid("the collection to change must be named"));
             }
             for target in targets {
-                effects.push(Effect::new(EffectKind::SchemaChange, &target, KeyScope::Unknown, format!("{} {action}", call.tool)));
+                effects.push(Effect::new(
+                    EffectKind::SchemaChange,
+                    &target,
+                    KeyScope::Unknown,
+                    format!("{} {action}", call.tool),
+                ));
             }
         }
     }

@@ -45,15 +45,28 @@ fn deletes(name: &str, args: Value) -> Vec<String> {
 
 #[test]
 fn plain_reads_and_updates_delete_nothing() {
-    assert_eq!(kinds("items", json!({"action": "read", "collection": "articles"})), vec![(EffectKind::Read, "articles".into())]);
-    assert!(deletes("items", json!({"action": "update", "collection": "articles", "keys": [1], "data": {"title": "x"}})).is_empty());
+    assert_eq!(
+        kinds("items", json!({"action": "read", "collection": "articles"})),
+        vec![(EffectKind::Read, "articles".into())]
+    );
+    assert!(deletes(
+        "items",
+        json!({"action": "update", "collection": "articles", "keys": [1], "data": {"title": "x"}})
+    )
+    .is_empty());
 }
 
 #[test]
 fn items_delete_is_a_delete_with_its_keys() {
     let rel = relations();
     let ctx = Context { relations: &rel, flows: None };
-    let c = classify("items", Some(&json!({"action": "delete", "collection": "articles", "keys": [1, 2, 3]})), ToolMode::Legacy, &ctx).unwrap();
+    let c = classify(
+        "items",
+        Some(&json!({"action": "delete", "collection": "articles", "keys": [1, 2, 3]})),
+        ToolMode::Legacy,
+        &ctx,
+    )
+    .unwrap();
     assert_eq!(c.effects[0].kind, EffectKind::Delete);
     assert_eq!(c.key_count(), Some(3));
     assert!(c.is_mutating());
@@ -61,13 +74,19 @@ fn items_delete_is_a_delete_with_its_keys() {
 
 #[test]
 fn nested_o2m_delete_is_a_delete() {
-    let d = deletes("items", json!({"action": "update", "collection": "articles", "keys": [1], "data": {"comments": {"delete": [7]}}}));
+    let d = deletes(
+        "items",
+        json!({"action": "update", "collection": "articles", "keys": [1], "data": {"comments": {"delete": [7]}}}),
+    );
     assert_eq!(d, vec!["comments".to_string()]);
 }
 
 #[test]
 fn nested_delete_on_a_nullify_relation_only_unlinks() {
-    let k = kinds("items", json!({"action": "update", "collection": "articles", "keys": [1], "data": {"notes": {"delete": [7]}}}));
+    let k = kinds(
+        "items",
+        json!({"action": "update", "collection": "articles", "keys": [1], "data": {"notes": {"delete": [7]}}}),
+    );
     assert!(k.contains(&(EffectKind::Update, "notes".into())));
     assert!(!k.iter().any(|(kind, _)| *kind == EffectKind::Delete));
 }
@@ -76,32 +95,45 @@ fn nested_delete_on_a_nullify_relation_only_unlinks() {
 fn replace_arrays_delete_on_existing_rows_only() {
     let update = json!({"action": "update", "collection": "articles", "keys": [1], "data": {"comments": [{"id": 5}]}});
     assert_eq!(deletes("items", update), vec!["comments".to_string()]);
-    let create = json!({"action": "create", "collection": "articles", "data": {"title": "n", "comments": [{"text": "hi"}]}});
+    let create =
+        json!({"action": "create", "collection": "articles", "data": {"title": "n", "comments": [{"text": "hi"}]}});
     assert!(deletes("items", create).is_empty());
 }
 
 #[test]
 fn m2m_replace_deletes_junction_rows() {
-    let d = deletes("items", json!({"action": "update", "collection": "articles", "keys": [1], "data": {"tags": [{"tags_id": 2}]}}));
+    let d = deletes(
+        "items",
+        json!({"action": "update", "collection": "articles", "keys": [1], "data": {"tags": [{"tags_id": 2}]}}),
+    );
     assert_eq!(d, vec!["articles_tags".to_string()]);
 }
 
 #[test]
 fn stringified_data_is_read_like_directus_reads_it() {
-    let d = deletes("items", json!({"action": "update", "collection": "articles", "keys": "[1]", "data": "{\"comments\":{\"delete\":[7]}}"}));
+    let d = deletes(
+        "items",
+        json!({"action": "update", "collection": "articles", "keys": "[1]", "data": "{\"comments\":{\"delete\":[7]}}"}),
+    );
     assert_eq!(d, vec!["comments".to_string()]);
 }
 
 #[test]
 fn batch_updates_are_followed_row_by_row() {
-    let d = deletes("items", json!({"action": "update", "collection": "articles", "data": [{"id": 1, "title": "a"}, {"id": 2, "comments": {"delete": [3]}}]}));
+    let d = deletes(
+        "items",
+        json!({"action": "update", "collection": "articles", "data": [{"id": 1, "title": "a"}, {"id": 2, "comments": {"delete": [3]}}]}),
+    );
     assert_eq!(d, vec!["comments".to_string()]);
 }
 
 #[test]
 fn deletes_hide_at_any_depth() {
     // A comment created inline points to an existing article (M2O with a key) whose tags are replaced.
-    let d = deletes("items", json!({"action": "create", "collection": "comments", "data": {"text": "x", "article": {"id": 4, "tags": []}}}));
+    let d = deletes(
+        "items",
+        json!({"action": "create", "collection": "comments", "data": {"text": "x", "article": {"id": 4, "tags": []}}}),
+    );
     assert_eq!(d, vec!["articles_tags".to_string()]);
 }
 
@@ -121,11 +153,20 @@ fn singleton_create_is_an_upsert_of_the_existing_row() {
 fn registry_execute_is_judged_by_its_inner_tool() {
     let rel = relations();
     let ctx = Context { relations: &rel, flows: None };
-    let c = classify("execute", Some(&json!({"name": "items", "input": {"action": "delete", "collection": "articles", "keys": [1]}})), ToolMode::Registry, &ctx).unwrap();
+    let c = classify(
+        "execute",
+        Some(&json!({"name": "items", "input": {"action": "delete", "collection": "articles", "keys": [1]}})),
+        ToolMode::Registry,
+        &ctx,
+    )
+    .unwrap();
     assert_eq!(c.inner_tool.as_deref(), Some("items"));
     assert_eq!(c.effects[0].kind, EffectKind::Delete);
     assert!(classify("search", Some(&json!({"query": "x"})), ToolMode::Registry, &ctx).unwrap().effects.is_empty());
-    assert!(matches!(classify("items", Some(&json!({})), ToolMode::Registry, &ctx), Err(ClassifyError::UnknownTool { .. })));
+    assert!(matches!(
+        classify("items", Some(&json!({})), ToolMode::Registry, &ctx),
+        Err(ClassifyError::UnknownTool { .. })
+    ));
 }
 
 #[test]
@@ -135,8 +176,14 @@ fn bad_arguments_are_errors_not_guesses() {
     let err = |name: &str, args: Option<Value>| classify(name, args.as_ref(), ToolMode::Legacy, &ctx).unwrap_err();
     assert_eq!(err("items", Some(json!([1]))), ClassifyError::ArgumentsNotObject("an array"));
     assert_eq!(err("items", None), ClassifyError::ArgumentsNotObject("nothing"));
-    assert!(matches!(err("items", Some(json!({"action": "drop", "collection": "a"}))), ClassifyError::InvalidArgument { .. }));
-    assert!(matches!(err("items", Some(json!({"action": "update", "collection": "a", "data": "{not json"}))), ClassifyError::InvalidArgument { .. }));
+    assert!(matches!(
+        err("items", Some(json!({"action": "drop", "collection": "a"}))),
+        ClassifyError::InvalidArgument { .. }
+    ));
+    assert!(matches!(
+        err("items", Some(json!({"action": "update", "collection": "a", "data": "{not json"}))),
+        ClassifyError::InvalidArgument { .. }
+    ));
     assert!(matches!(err("nope", Some(json!({}))), ClassifyError::UnknownTool { .. }));
 }
 
@@ -161,31 +208,54 @@ fn trigger_flow_asks_for_the_flow_graph_then_judges_the_chain() {
     let with = Context { relations: &rel, flows: Some(&graph) };
     let c = classify("trigger-flow", Some(&args), ToolMode::Legacy, &with).unwrap();
     assert!(c.effects.iter().any(|e| e.kind == EffectKind::Delete && e.collection == "articles"));
-    let quiet = classify("trigger-flow", Some(&json!({"id": "notify", "collection": "articles"})), ToolMode::Legacy, &with).unwrap();
+    let quiet =
+        classify("trigger-flow", Some(&json!({"id": "notify", "collection": "articles"})), ToolMode::Legacy, &with)
+            .unwrap();
     assert!(!quiet.effects.iter().any(|e| e.kind == EffectKind::Delete));
 }
 
 #[test]
 fn writing_a_flow_with_item_delete_is_a_delete() {
-    let d = deletes("flows", json!({"action": "create", "data": {"name": "x", "operations": [{"type": "item-delete", "options": {"collection": "articles"}}]}}));
+    let d = deletes(
+        "flows",
+        json!({"action": "create", "data": {"name": "x", "operations": [{"type": "item-delete", "options": {"collection": "articles"}}]}}),
+    );
     assert_eq!(d, vec!["articles".to_string()]);
-    let d = deletes("operations", json!({"action": "create", "data": {"type": "item-delete", "flow": "f", "options": {"collection": "comments"}}}));
+    let d = deletes(
+        "operations",
+        json!({"action": "create", "data": {"type": "item-delete", "flow": "f", "options": {"collection": "comments"}}}),
+    );
     assert_eq!(d, vec!["comments".to_string()]);
 }
 
 #[test]
 fn schema_tools_name_the_collections_they_change() {
-    let k = kinds("relations", json!({"action": "create", "data": {"collection": "comments", "field": "x", "related_collection": "secret"}}));
-    assert!(k.contains(&(EffectKind::SchemaChange, "secret".into())) && k.contains(&(EffectKind::SchemaChange, "comments".into())));
+    let k = kinds(
+        "relations",
+        json!({"action": "create", "data": {"collection": "comments", "field": "x", "related_collection": "secret"}}),
+    );
+    assert!(
+        k.contains(&(EffectKind::SchemaChange, "secret".into()))
+            && k.contains(&(EffectKind::SchemaChange, "comments".into()))
+    );
     assert_eq!(deletes("collections", json!({"action": "delete", "keys": ["articles"]})), vec!["articles".to_string()]);
-    assert_eq!(deletes("fields", json!({"action": "delete", "collection": "articles", "field": "title"})), vec!["articles".to_string()]);
+    assert_eq!(
+        deletes("fields", json!({"action": "delete", "collection": "articles", "field": "title"})),
+        vec!["articles".to_string()]
+    );
 }
 
 #[test]
 fn key_scopes_are_counted() {
     let rel = relations();
     let ctx = Context { relations: &rel, flows: None };
-    let by_query = classify("items", Some(&json!({"action": "update", "collection": "articles", "data": {"t": 1}})), ToolMode::Legacy, &ctx).unwrap();
+    let by_query = classify(
+        "items",
+        Some(&json!({"action": "update", "collection": "articles", "data": {"t": 1}})),
+        ToolMode::Legacy,
+        &ctx,
+    )
+    .unwrap();
     assert_eq!(by_query.effects[0].keys, KeyScope::Query);
     assert_eq!(by_query.key_count(), None);
 }
@@ -258,7 +328,8 @@ mod properties {
             Just(Leaf::ClearTags)
         ];
         leaf.clone().prop_map(|leaf| Level { leaf, child: None }).prop_recursive(6, 8, 1, move |inner| {
-            (leaf.clone(), inner, any::<bool>()).prop_map(|(leaf, child, existing)| Level { leaf, child: Some((Box::new(child), existing)) })
+            (leaf.clone(), inner, any::<bool>())
+                .prop_map(|(leaf, child, existing)| Level { leaf, child: Some((Box::new(child), existing)) })
         })
     }
 

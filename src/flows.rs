@@ -101,9 +101,9 @@ pub fn operation_effect(kind: &str, options: &Value, via: &str) -> OperationEffe
             options.get("flow").and_then(Value::as_str).filter(|f| !f.contains("{{")).map(str::to_string),
         ),
         k if INERT_OPERATIONS.contains(&k) => OperationEffect::None,
-        other => {
-            OperationEffect::Effect(Effect::unknown(format!("{via}: operation type \"{other}\" is not known to the guard")))
-        }
+        other => OperationEffect::Effect(Effect::unknown(format!(
+            "{via}: operation type \"{other}\" is not known to the guard"
+        ))),
     }
 }
 
@@ -149,6 +149,9 @@ mod tests {
                 _ => panic!("{kind} should be an unknown effect"),
             }
         }
-        assert!(matches!(operation_effect("trigger", &json!({"flow": "{{$last.id}}"}), "t"), OperationEffect::StartsFlow(None)));
+        assert!(matches!(
+            operation_effect("trigger", &json!({"flow": "{{$last.id}}"}), "t"),
+            OperationEffect::StartsFlow(None)
+        ));
     }
 }

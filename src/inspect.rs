@@ -47,7 +47,10 @@ pub enum Inspection {
 
 pub fn inspect(req: &Request, relations: &RelationIndex, flows: Option<&FlowGraph>) -> Inspection {
     if !req.accepts_json {
-        let verdict = Verdict::deny(Rule::NotAcceptable, "the client does not accept a JSON answer, the only kind this server sends");
+        let verdict = Verdict::deny(
+            Rule::NotAcceptable,
+            "the client does not accept a JSON answer, the only kind this server sends",
+        );
         return judged(req, "none", None, None, false, verdict, None, 405);
     }
     let message = match parse_message_text(req.body) {
@@ -137,14 +140,19 @@ fn judged(
 
 /// The second layer: a delete that Directus is about to run inside an MCP request (a filter hook saw it).
 /// Anything the request-level check missed is caught here.
-pub fn judge_delete_event(collection: &str, key_count: Option<u64>, settings: &Result<Settings, SettingsError>) -> Verdict {
+pub fn judge_delete_event(
+    collection: &str,
+    key_count: Option<u64>,
+    settings: &Result<Settings, SettingsError>,
+) -> Verdict {
     let effect = Effect {
         kind: EffectKind::Delete,
         collection: collection.to_string(),
         keys: key_count.map(KeyScope::Keys).unwrap_or(KeyScope::Unknown),
         via: format!("{collection}.delete event inside an MCP request"),
     };
-    let call = Classified { tool: "event".into(), inner_tool: None, action: Some("delete".into()), effects: vec![effect] };
+    let call =
+        Classified { tool: "event".into(), inner_tool: None, action: Some("delete".into()), effects: vec![effect] };
     match (settings, guard_collections()) {
         (Ok(s), Ok(own)) => decide(&call, s, &own),
         (Err(err), _) => Verdict::for_settings_error(err),
@@ -160,7 +168,14 @@ mod tests {
     fn run(body: &str, settings: Value, accepts_json: bool) -> Inspection {
         let caller = Caller { user: Some("u1".into()), ..Caller::default() };
         let settings = Settings::from_row(&settings.as_object().cloned().unwrap_or_default());
-        let req = Request { body, tool_mode: ToolMode::Legacy, caller: &caller, settings: &settings, accepts_json, record_id: "r1".into() };
+        let req = Request {
+            body,
+            tool_mode: ToolMode::Legacy,
+            caller: &caller,
+            settings: &settings,
+            accepts_json,
+            record_id: "r1".into(),
+        };
         inspect(&req, &RelationIndex::default(), None)
     }
 

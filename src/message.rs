@@ -135,17 +135,26 @@ mod tests {
     #[test]
     fn reads_a_tool_call() {
         let m = parse_message(&json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"items","arguments":{"action":"read"}}})).unwrap();
-        assert_eq!(m, RpcMessage::ToolCall { id: json!(7), name: "items".into(), arguments: Some(json!({"action":"read"})) });
+        assert_eq!(
+            m,
+            RpcMessage::ToolCall { id: json!(7), name: "items".into(), arguments: Some(json!({"action":"read"})) }
+        );
     }
 
     #[test]
     fn tells_requests_notifications_and_responses_apart() {
-        assert_eq!(parse_message(&json!({"jsonrpc":"2.0","id":"a","method":"tools/list"})).unwrap().method(), "tools/list");
+        assert_eq!(
+            parse_message(&json!({"jsonrpc":"2.0","id":"a","method":"tools/list"})).unwrap().method(),
+            "tools/list"
+        );
         assert_eq!(
             parse_message(&json!({"jsonrpc":"2.0","method":"notifications/initialized"})).unwrap(),
             RpcMessage::Notification { method: "notifications/initialized".into() }
         );
-        assert_eq!(parse_message(&json!({"jsonrpc":"2.0","id":1,"result":{}})).unwrap(), RpcMessage::Response { id: json!(1) });
+        assert_eq!(
+            parse_message(&json!({"jsonrpc":"2.0","id":1,"result":{}})).unwrap(),
+            RpcMessage::Response { id: json!(1) }
+        );
     }
 
     #[test]
@@ -154,7 +163,10 @@ mod tests {
         assert_eq!(parse_message(&json!("hi")), Err(MessageError::NotAnObject("a string")));
         assert_eq!(parse_message(&json!({"id":1,"method":"x"})), Err(MessageError::WrongVersion));
         assert_eq!(parse_message(&json!({"jsonrpc":"2.0","id":{},"method":"x"})), Err(MessageError::BadId));
-        assert_eq!(parse_message(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":[]})), Err(MessageError::ParamsNotObject));
+        assert_eq!(
+            parse_message(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":[]})),
+            Err(MessageError::ParamsNotObject)
+        );
         assert_eq!(
             parse_message(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":3}})),
             Err(MessageError::ToolNameNotString)

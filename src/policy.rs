@@ -123,7 +123,10 @@ pub fn decide(call: &Classified, settings: &Settings, guard_collections: &[Strin
     }
     if !settings.allow_deletes {
         if let Some(e) = call.effects.iter().find(|e| e.kind == EffectKind::Delete) {
-            return Verdict::deny(Rule::DeletesDisabled, format!("this call would delete {} ({})", describe_rows(e), e.via));
+            return Verdict::deny(
+                Rule::DeletesDisabled,
+                format!("this call would delete {} ({})", describe_rows(e), e.via),
+            );
         }
         if let Some(e) = call.effects.iter().find(|e| e.kind == EffectKind::Unknown) {
             return Verdict::deny(
@@ -166,7 +169,8 @@ mod tests {
 
     #[test]
     fn any_delete_effect_is_denied_while_deletes_are_off() {
-        let v = decide(&call(vec![effect(EffectKind::Update, "a"), effect(EffectKind::Delete, "comments")]), &ON, &log());
+        let v =
+            decide(&call(vec![effect(EffectKind::Update, "a"), effect(EffectKind::Delete, "comments")]), &ON, &log());
         assert_eq!(v.rule, Rule::DeletesDisabled);
         assert!(v.reason.contains("1 row of comments"), "{}", v.reason);
         assert!(v.remedy().contains("Allow Deletes"));

@@ -61,12 +61,10 @@ pub fn outcome(status: u16, body: Option<&str>) -> String {
         };
     }
     match body.get("result") {
-        Some(result) if result.get("isError").and_then(Value::as_bool) == Some(true) => {
-            match tool_error_code(result) {
-                Some(code) => format!("tool-error:{code}"),
-                None => "tool-error".into(),
-            }
-        }
+        Some(result) if result.get("isError").and_then(Value::as_bool) == Some(true) => match tool_error_code(result) {
+            Some(code) => format!("tool-error:{code}"),
+            None => "tool-error".into(),
+        },
         Some(_) => "ok".into(),
         None => format!("http-{status}"),
     }
@@ -105,7 +103,12 @@ mod tests {
         assert_eq!(outcome(202, None), "http-202");
         assert_eq!(outcome(403, Some(r#"{"errors":[{"extensions":{"code":"FORBIDDEN"}}]}"#)), "http-403:FORBIDDEN");
         assert_eq!(
-            outcome(200, Some(r#"{"result":{"isError":true,"content":[{"type":"text","text":"[{\"error\":\"x\",\"code\":\"INVALID_PAYLOAD\"}]"}]}}"#)),
+            outcome(
+                200,
+                Some(
+                    r#"{"result":{"isError":true,"content":[{"type":"text","text":"[{\"error\":\"x\",\"code\":\"INVALID_PAYLOAD\"}]"}]}}"#
+                )
+            ),
             "tool-error:INVALID_PAYLOAD"
         );
         assert_eq!(outcome(200, Some("not json")), "http-200");

@@ -47,11 +47,7 @@ pub enum SettingsError {
     #[error("the settings row cannot be read: {0}")]
     Unreadable(String),
     #[error("setting {field} must be {expected}, got {got}")]
-    WrongType {
-        field: String,
-        expected: &'static str,
-        got: String,
-    },
+    WrongType { field: String, expected: &'static str, got: String },
 }
 
 /// Parsed once; a broken manifest is a build-time bug that `cargo test` catches.
@@ -117,11 +113,9 @@ fn read_bool(row: &Map<String, Value>, field: &str) -> Result<Option<bool>, Sett
         Some(Value::Number(n)) if n.as_u64() == Some(1) => Ok(Some(true)),
         Some(Value::String(s)) if s == "true" || s == "1" => Ok(Some(true)),
         Some(Value::String(s)) if s == "false" || s == "0" => Ok(Some(false)),
-        Some(other) => Err(SettingsError::WrongType {
-            field: field.to_string(),
-            expected: "a boolean",
-            got: describe(other),
-        }),
+        Some(other) => {
+            Err(SettingsError::WrongType { field: field.to_string(), expected: "a boolean", got: describe(other) })
+        }
     }
 }
 

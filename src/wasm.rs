@@ -52,7 +52,11 @@ pub struct Guard {
 impl Guard {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Guard {
-        Guard { settings: Err(SettingsError::NotLoaded), relations: RelationIndex::default(), ids: RecordIds::seeded().ok() }
+        Guard {
+            settings: Err(SettingsError::NotLoaded),
+            relations: RelationIndex::default(),
+            ids: RecordIds::seeded().ok(),
+        }
     }
 
     /// Loads the settings row (JSON text). Invalid settings are kept as the reason to refuse tool calls, so
