@@ -108,25 +108,20 @@ export function createGuard({ core, settings, audit, schema, database, logger })
 				return judgement.response ? res.json(judgement.response) : res.send();
 			}
 
-			let writtenAhead = false;
-			if (record.mutating) {
-				try {
-					await audit.writeAhead(record, timestamp);
-					writtenAhead = true;
-				} catch (error) {
-					logger.error(`[mcp-guard] audit write failed, refusing the call: ${error?.message}`);
-					const refused = { ...record, decision: 'denied', rule: FAIL_CLOSED.auditWriteFailed.rule, reason: `${FAIL_CLOSED.auditWriteFailed.reason}: ${error?.message}` };
-					recordCompletion(res, refused, { timestamp, started, writtenAhead: false });
-					return sendRefusal(res, req.body, FAIL_CLOSED.auditWriteFailed, error?.message);
-				}
-			}
-
 			if (!record.mutating) {
-				recordCompletion(res, record, { timestamp, started, writtenAhead });
+				recordCompletion(res, record, { timestamp, started, writtenAhead: false });
 				return next();
 			}
+			try {
+				await audit.writeAhead(record, timestamp);
+			} catch (error) {
+				logger.error(`[mcp-guard] audit write failed, refusing the call: ${error?.message}`);
+				const refused = { ...record, decision: 'denied', rule: FAIL_CLOSED.auditWriteFailed.rule, reason: `${FAIL_CLOSED.auditWriteFailed.reason}: ${error?.message}` };
+				recordCompletion(res, refused, { timestamp, started, writtenAhead: false });
+				return sendRefusal(res, req.body, FAIL_CLOSED.auditWriteFailed, error?.message);
+			}
 			const store = { tripped: null };
-			recordCompletion(res, record, { timestamp, started, writtenAhead, store });
+			recordCompletion(res, record, { timestamp, started, writtenAhead: true, store });
 			const done = requestContext.run(store, next);
 			res.once('close', done);
 		},
