@@ -8,7 +8,8 @@
 // 2. The core's decision time per call in Node (the built WASM, no Directus), in µs.
 //
 // Options (env): BENCH_ROUNDS (default 5), BENCH_CALLS (per round, kind and instance; default 200),
-// BENCH_WARMUP (default 50), BENCH_NO_BUILD=1 to measure dist/ as it is.
+// BENCH_WARMUP (default 50), BENCH_NO_BUILD=1 to measure dist/ as it is, BENCH_DIRECTUS_NODE_OPTIONS for
+// Node options given to both Directus instances (e.g. --experimental-async-context-frame).
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { build } from '../scripts/build.mjs';

@@ -37,14 +37,22 @@ function toRow(record, timestamp) {
 	};
 }
 
-/** Rows and updates wait with `outcome` as a function of the answer; it is called when they are written. */
-function settle(row) {
-	if (typeof row.outcome !== 'function') return row;
-	try {
-		return { ...row, outcome: row.outcome() };
-	} catch (error) {
-		return { ...row, outcome: `unknown (${error?.message})` };
+/**
+ * Queued rows are finished when they are written, off the request's path: the record may still be the
+ * core's JSON text, and `outcome` a function of the answer.
+ */
+function settle(entry) {
+	let outcome = entry.outcome;
+	if (typeof outcome === 'function') {
+		try {
+			outcome = outcome();
+		} catch (error) {
+			outcome = `unknown (${error?.message})`;
+		}
 	}
+	if (!entry.record) return { ...entry, outcome };
+	const record = typeof entry.record === 'string' ? JSON.parse(entry.record) : entry.record;
+	return toRow({ ...record, outcome, duration_ms: entry.duration_ms }, entry.timestamp);
 }
 
 export function createAuditLog({ database, logger }, collection) {
@@ -56,7 +64,7 @@ export function createAuditLog({ database, logger }, collection) {
 
 	function schedule(delay = 0) {
 		if (timer || flushing) return;
-		timer = setTimeout(flush, delay);
+		timer = setTimeout(() => flush().catch((error) => logger.error(`[mcp-guard] audit log flush failed: ${error?.stack ?? error}`)), delay);
 		timer.unref?.();
 	}
 
@@ -94,15 +102,15 @@ export function createAuditLog({ database, logger }, collection) {
 			await database(collection).insert(toRow(record, timestamp));
 		},
 		/**
-		 * Records the end of a call: updates its write-ahead row, or queues the whole row. `outcome` is a
-		 * string, or a function that works it out when the row is written.
+		 * Records the end of a call: updates its write-ahead row, or queues the whole row. `record` is an object
+		 * or the core's JSON text of one; `outcome` a string, or a function that works it out when the row is
+		 * written.
 		 */
 		complete(record, timestamp, { outcome, duration_ms, writtenAhead }) {
-			const finished = { ...record, outcome, duration_ms };
 			if (writtenAhead) {
 				updates.set(record.id, { outcome, duration_ms, decision: record.decision, rule: record.rule, reason: record.reason });
 			} else {
-				inserts.push(toRow(finished, timestamp));
+				inserts.push({ record, timestamp, outcome, duration_ms });
 			}
 			schedule(BATCH_DELAY_MS);
 		},

@@ -3,18 +3,13 @@
 // Directus features newer than the guard). Flow operations run with events off and never reach it: the
 // request-level check judges flows before they run.
 
-/** Delete events, and how each names the collection it deletes from. */
-const DELETE_EVENTS = {
-	'items.delete': (_keys, meta) => [meta.collection],
-	'files.delete': () => ['directus_files'],
-	'folders.delete': () => ['directus_folders'],
-	'flows.delete': () => ['directus_flows'],
-	'operations.delete': () => ['directus_operations'],
-	'fields.delete': (_fields, meta) => [meta.collection],
-	'relations.delete': (_fields, meta) => [meta.collection],
-	// The keys of a collections.delete are the collections being dropped.
-	'collections.delete': (names) => names,
-};
+/**
+ * The collections a delete event removes rows from. Every service names its collection in `meta`, except
+ * `collections.delete`, whose keys are the collections being dropped.
+ */
+function collectionsOf(keys, meta) {
+	return meta.event === 'collections.delete' ? keys : [meta.collection ?? '*'];
+}
 
 function denialError(verdict) {
 	// Shaped as a DirectusError, so the MCP tool error carries our code and message.
@@ -27,19 +22,19 @@ function denialError(verdict) {
 }
 
 export function registerDeleteTripwire(filter, guard) {
-	for (const [event, collectionsOf] of Object.entries(DELETE_EVENTS)) {
-		filter(event, (payload, meta) => {
-			const store = guard.requestContext.getStore();
-			if (!store) return payload;
-			const keys = Array.isArray(payload) ? payload : [payload];
-			for (const collection of collectionsOf(keys, meta ?? {})) {
-				const verdict = guard.judgeDelete(String(collection ?? '*'), keys.length);
-				if (!verdict.allowed) {
-					store.tripped = verdict;
-					throw denialError(verdict);
-				}
+	// One wildcard listener for every `<scope>.delete` filter event: items, files, folders, flows, operations,
+	// fields, relations, collections, and the other system collections a flow could reach (users, roles, …).
+	filter('*.delete', (payload, meta) => {
+		const store = guard.requestContext.getStore();
+		if (!store) return payload;
+		const keys = Array.isArray(payload) ? payload : [payload];
+		for (const collection of collectionsOf(keys, meta ?? {})) {
+			const verdict = guard.judgeDelete(String(collection ?? '*'), keys.length);
+			if (!verdict.allowed) {
+				store.tripped = verdict;
+				throw denialError(verdict);
 			}
-			return payload;
-		});
-	}
+		}
+		return payload;
+	});
 }

@@ -58,7 +58,11 @@ export function createGuard({ core, settings, audit, schema, database, logger })
 		return answer.ok;
 	}
 
-	/** Captures the answer Directus (or the guard) sends, and completes the audit row when it has left. */
+	/**
+	 * Captures the answer Directus (or the guard) sends, and completes the audit row when it has left.
+	 * `record` is an object, or the core's JSON text of one (only calls that write have a tripwire `store`,
+	 * and their record is already an object).
+	 */
 	function recordCompletion(res, record, { timestamp, started, writtenAhead, store }) {
 		let body = null;
 		const json = res.json.bind(res);
@@ -101,17 +105,18 @@ export function createGuard({ core, settings, audit, schema, database, logger })
 				return sendRefusal(res, req.body, FAIL_CLOSED.internalError, error?.message);
 			}
 
-			const record = judgement.audit;
+			// The record arrives as JSON text; calls that do not write only queue it.
 			if (!judgement.allowed) {
-				recordCompletion(res, record, { timestamp, started, writtenAhead: false });
+				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false });
 				res.status(judgement.status);
 				return judgement.response ? res.json(judgement.response) : res.send();
 			}
 
-			if (!record.mutating) {
-				recordCompletion(res, record, { timestamp, started, writtenAhead: false });
+			if (!judgement.mutating) {
+				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false });
 				return next();
 			}
+			const record = JSON.parse(judgement.audit);
 			try {
 				await audit.writeAhead(record, timestamp);
 			} catch (error) {

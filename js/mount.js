@@ -6,7 +6,8 @@
 // is seen at once, and the trampoline then fails closed.
 import { sendRefusal, FAIL_CLOSED } from './fail-closed.js';
 
-export const LIVE_GUARD_EVENT = 'mcp-guard.live-guard';
+// One segment: Directus's emitter treats dots as wildcard levels, and a flat name is the cheapest to look up.
+export const LIVE_GUARD_EVENT = 'mcp-guard-live-guard';
 // Process-wide: survives extension reloads, which re-run this module as a new instance.
 const MOUNTED = Symbol.for('mcp-guard.trampoline-mounted');
 

@@ -35,7 +35,16 @@ pub struct Judgement {
     pub response: Option<Value>,
     /// HTTP status of that answer.
     pub status: u16,
+    /// The call may change data: its audit row is written before it runs.
+    pub mutating: bool,
+    /// Handed to JS as JSON text: most calls only queue it, and it is read when the row is written.
+    #[serde(serialize_with = "as_json_text")]
     pub audit: AuditRecord,
+}
+
+fn as_json_text<S: serde::Serializer>(record: &AuditRecord, serializer: S) -> Result<S::Ok, S::Error> {
+    let text = serde_json::to_string(record).map_err(serde::ser::Error::custom)?;
+    serializer.serialize_str(&text)
 }
 
 #[derive(Debug)]
@@ -134,6 +143,7 @@ fn judged(
         reason: verdict.reason,
         response,
         status,
+        mutating,
         audit,
     }))
 }

@@ -8,7 +8,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const { hooks } = await import(new URL(`../../${pkg['directus:extension'].path.api}`, import.meta.url));
 const hook = hooks.find((h) => h.name === 'mcp-guard')?.config;
 
-const LIVE_GUARD_EVENT = 'mcp-guard.live-guard';
+const LIVE_GUARD_EVENT = 'mcp-guard-live-guard';
 const call = (name, args) => ({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name, arguments: args } });
 
 // Like Directus's extension manager: one extension-local emitter for the process, cleared on every unload.
@@ -125,15 +125,15 @@ test('trigger-flow is judged by the flow graph read from the database', async ()
 test('the delete tripwire throws inside an MCP request only, while deletes are off', async () => {
 	const loaded = load();
 	const guard = await emitter.emitFilter(LIVE_GUARD_EVENT, null);
-	const [tripwire] = loaded.handlers.filter['items.delete'];
+	const [tripwire] = loaded.handlers.filter['*.delete'];
 	// The settings reach the core with the first request.
 	await through(app, fakeRequest(call('items', { action: 'read', collection: 'articles' })));
-	assert.deepEqual(await tripwire([1], { collection: 'comments' }), [1], 'outside MCP the delete must pass');
+	assert.deepEqual(await tripwire([1], { event: 'items.delete', collection: 'comments' }), [1], 'outside MCP the delete must pass');
 	const store = { tripped: null };
 	let thrown = null;
 	const done = guard.requestContext.run(store, () => {
 		try {
-			tripwire([1, 2], { collection: 'comments' });
+			tripwire([1, 2], { event: 'items.delete', collection: 'comments' });
 		} catch (error) {
 			thrown = error;
 		}
