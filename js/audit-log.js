@@ -3,8 +3,9 @@
 // dropped.
 
 /** How long queued rows wait for company: one transaction per batch keeps the log off the hot path (on
- * SQLite there is a single connection, and each commit syncs to disk). */
-const BATCH_DELAY_MS = 250;
+ * SQLite there is a single connection, and each commit syncs to disk). Measured: batching every 250 ms
+ * cost reads about 2 points more than every second. Shutdown flushes at once (see flushOnShutdown). */
+const BATCH_DELAY_MS = 1000;
 const ROWS_PER_INSERT = 40;
 const RETRY_BASE_MS = 200;
 const RETRY_MAX_MS = 30_000;
@@ -97,6 +98,12 @@ export function createAuditLog({ database, logger }, collection) {
 	}
 
 	return {
+		/** Writes what is queued now rather than at the next batch. */
+		flushNow() {
+			clearTimeout(timer);
+			timer = null;
+			return flush();
+		},
 		/** Records a call before it runs. Throws if the row cannot be written: the caller must then refuse. */
 		async writeAhead(record, timestamp) {
 			await database(collection).insert(toRow(record, timestamp));
@@ -115,4 +122,22 @@ export function createAuditLog({ database, logger }, collection) {
 			schedule(BATCH_DELAY_MS);
 		},
 	};
+}
+
+const FLUSHERS = Symbol.for('mcp-guard.audit-flushers');
+
+/**
+ * Writes queued rows as soon as Directus is told to stop, before it closes its database connections. One
+ * process-wide listener per signal, shared by every load of the extension (an older load may still hold rows).
+ */
+export function flushOnShutdown(log, logger) {
+	if (!globalThis[FLUSHERS]) {
+		const flushers = (globalThis[FLUSHERS] = new Set());
+		for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+			process.once(signal, () => {
+				for (const flushNow of flushers) flushNow().catch((error) => logger.error(`[mcp-guard] audit rows not written at shutdown: ${error?.message}`));
+			});
+		}
+	}
+	globalThis[FLUSHERS].add(() => log.flushNow());
 }

@@ -5,7 +5,7 @@ import { loadCore } from './core.js';
 import { createGuard } from './guard.js';
 import { mountTrampoline, isTrampolineMounted, LIVE_GUARD_EVENT } from './mount.js';
 import { createSettingsSync } from './settings.js';
-import { createAuditLog } from './audit-log.js';
+import { createAuditLog, flushOnShutdown } from './audit-log.js';
 import { createSchemaSync, SCHEMA_EVENTS } from './schema-facts.js';
 import { registerDeleteTripwire } from './delete-tripwire.js';
 import { provision } from './provision.js';
@@ -16,10 +16,12 @@ export default defineHook(({ init, filter, action }, context) => {
 	const core = loadCore();
 	const settings = createSettingsSync(database, core);
 	const schema = createSchemaSync(core);
+	const audit = createAuditLog(context, manifest.collections.audit_log);
+	flushOnShutdown(audit, logger);
 	const guard = createGuard({
 		core,
 		settings,
-		audit: createAuditLog(context, manifest.collections.audit_log),
+		audit,
 		schema,
 		database,
 		logger,

@@ -46,11 +46,12 @@ export function installPackedExtension(extensionsDir, folder = 'mcp-guard') {
  * @param {number} [options.port]     port to listen on (default: a free one)
  * @param {boolean} [options.quiet]   keep Directus's output to the instance log instead of stderr
  * @param {string[]} [options.extraExtensions]  more extension folders to install beside the guard
+ * @param {boolean} [options.reuse]   start again on the database a stopped instance left in `dir`
  */
-export async function startDirectus({ name, guard = true, env = {}, dir: givenDir, port: givenPort, quiet = true, extraExtensions = [] } = {}) {
+export async function startDirectus({ name, guard = true, env = {}, dir: givenDir, port: givenPort, quiet = true, extraExtensions = [], reuse = false } = {}) {
 	ensureDirectus();
 	const dir = givenDir ?? join(root, 'tests', '.runs', `${name}-${process.pid}`);
-	rmSync(dir, { recursive: true, force: true });
+	if (!reuse) rmSync(dir, { recursive: true, force: true });
 	const extensionsDir = join(dir, 'extensions');
 	mkdirSync(extensionsDir, { recursive: true });
 	mkdirSync(join(dir, 'uploads'), { recursive: true });

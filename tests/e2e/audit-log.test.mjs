@@ -125,3 +125,13 @@ test('a call that changes data runs only once its row is written; other rows wai
 	assert.equal(refused.decision, 'denied');
 	assert.ok(added.some((r) => r.action === 'read' && r.collections?.includes('tags')), 'queued read row was dropped');
 });
+
+test('rows still queued when Directus is told to stop are written before it exits', async () => {
+	const marker = `shutdown-${Date.now()}`;
+	await callViaHttp(directus, CONTENT_TOKEN, 'items', { action: 'read', collection: 'articles', query: { search: marker } });
+	// SIGTERM at once, well before the next batch would be written.
+	await directus.stop();
+	directus = await startDirectus({ name: 'audit-log', dir: directus.dir, reuse: true });
+	const rows = await auditRows(directus);
+	assert.ok(rows.some((r) => r.arguments?.includes(marker)), 'the queued row was lost at shutdown');
+});

@@ -9,6 +9,8 @@ const { hooks } = await import(new URL(`../../${pkg['directus:extension'].path.a
 const hook = hooks.find((h) => h.name === 'mcp-guard')?.config;
 
 const LIVE_GUARD_EVENT = 'mcp-guard-live-guard';
+// Audit rows of calls that do not write are written in batches, once a second.
+const waitForBatch = () => tick(1300);
 const call = (name, args) => ({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name, arguments: args } });
 
 // Like Directus's extension manager: one extension-local emitter for the process, cleared on every unload.
@@ -43,8 +45,7 @@ async function through(app, req) {
 		// What Directus's MCP transport does: res.json(message).
 		res.json({ jsonrpc: '2.0', id: 9, result: { content: [] } });
 	});
-	// Queued audit rows are written in batches, a quarter of a second after the answer.
-	await tick(400);
+	await tick();
 	return { res, nextCalled, json: res.body ? JSON.parse(res.body) : null };
 }
 
@@ -70,6 +71,7 @@ test('a nested delete is refused with a tool error and recorded', async () => {
 	assert.equal(nextCalled, false);
 	const errors = JSON.parse(json.result.content[0].text);
 	assert.equal(errors[0].rule, 'deletes.disabled');
+	await waitForBatch();
 	assert.match(errors[0].reason, /1 row of comments/);
 	const row = loaded.db.inserted.find((r) => r.table === 'mcp_guard_log')?.row;
 	assert.equal(row?.decision, 'denied');
@@ -84,7 +86,7 @@ test('an allowed write is recorded before it runs, then completed', async () => 
 	const ahead = loaded.db.inserted.find((r) => r.table === 'mcp_guard_log');
 	assert.equal(ahead.row.outcome, 'pending');
 	assert.equal(ahead.row.mutating, true);
-	await tick(400);
+	await waitForBatch();
 	assert.deepEqual(loaded.db.updated.map((u) => [u.where.id, u.change.outcome]), [[ahead.row.id, 'ok']]);
 });
 
