@@ -90,7 +90,9 @@ export function createAuditLog({ database, logger }, collection) {
 			inserts.unshift(...batch);
 			for (const [id, change] of pending) updates.set(id, { ...change, ...updates.get(id) });
 			failures += 1;
-			logger.error(`[mcp-guard] writing ${batch.length + pending.length} audit rows failed (attempt ${failures}), retrying: ${error.message}`);
+			// The driver's message quotes the whole statement, arguments included: keep the log to the cause.
+			const cause = error?.code ?? String(error?.message).slice(-120);
+			logger.error(`[mcp-guard] writing ${batch.length + pending.length} audit rows failed (attempt ${failures}), retrying: ${cause}`);
 		} finally {
 			flushing = false;
 		}

@@ -1,49 +1,55 @@
 // Disabling or reloading the extension never leaves a stale or missing guard: the trampoline mounted in
 // front of /mcp finds no live guard and refuses, and a reloaded guard takes over at once.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDirectus } from '../../scripts/lib/directus.mjs';
 import { seed, seedRows, CONTENT_TOKEN } from '../../scripts/lib/seed.mjs';
 import { rawRpc, toolCall, toolErrors, count } from '../helpers.mjs';
 
 let directus;
-let articleIds;
-
-before(async () => {
-	directus = await startDirectus({ name: 'lifecycle' });
-	await seed(directus);
-	({ articleIds } = await seedRows(directus, 1));
-});
 after(() => directus?.stop());
 
-async function guardExtension() {
-	const extensions = await directus.api('GET', '/extensions');
-	return extensions.find((e) => e.schema?.name === 'directus-extension-mcp-guard');
-}
+/**
+ * Directus 12.4 on SQLite sometimes deadlocks while reloading extensions at runtime: a transaction of the
+ * reload holds the single connection and waits for a second one, knex times out after 60 s, and with
+ * EXTENSIONS_MUST_LOAD Directus stops serving. Seen here with and without load; not caused by the guard's
+ * own queries (knex:tx traces). Only that infrastructure failure is retried, on a fresh instance; a wrong
+ * answer from the guard fails at once.
+ */
+class DirectusStoppedServing extends Error {}
+const ATTEMPTS = 3;
 
-/** Extension reloads run in the background; on a loaded machine one can take several seconds. */
 async function until(predicate, what) {
+	// Reloads run in the background; on a loaded machine one can take several seconds.
 	const deadline = Date.now() + 45_000;
 	for (;;) {
 		const value = await predicate();
 		if (value) return value;
-		if (Date.now() > deadline) {
-			const extensionLog = directus.log.split('\n').filter((l) => /xtension|mcp-guard|ERROR/.test(l)).slice(-20).join('\n');
-			throw new Error(`timed out waiting for ${what}; last answer: ${(await read()).text.slice(0, 200)}\n${extensionLog}`);
-		}
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
 		await new Promise((r) => setTimeout(r, 200));
 	}
 }
 
-const read = () => rawRpc(directus, CONTENT_TOKEN, toolCall('items', { action: 'read', collection: 'articles' }));
-const del = () => rawRpc(directus, CONTENT_TOKEN, toolCall('items', { action: 'delete', collection: 'articles', keys: [articleIds[0]] }));
+async function scenario() {
+	directus = await startDirectus({ name: 'lifecycle' });
+	await seed(directus);
+	const { articleIds } = await seedRows(directus, 1);
+	const call = (args) =>
+		rawRpc(directus, CONTENT_TOKEN, toolCall('items', args)).catch((error) => {
+			throw new DirectusStoppedServing(error.message);
+		});
+	const api = (...args) =>
+		directus.api(...args).catch((error) => {
+			throw error.message.includes('fetch failed') ? new DirectusStoppedServing(error.message) : error;
+		});
+	const read = () => call({ action: 'read', collection: 'articles' });
+	const del = () => call({ action: 'delete', collection: 'articles', keys: [articleIds[0]] });
 
-test('disabled: /mcp fails closed; enabled again: the new guard judges', async () => {
-	const extension = await guardExtension();
+	const extension = (await api('GET', '/extensions')).find((e) => e.schema?.name === 'directus-extension-mcp-guard');
 	assert.ok(extension, 'MCP Guard is not installed');
 	assert.equal(toolErrors((await del()).json.result)?.[0].rule, 'deletes.disabled');
 
-	await directus.api('PATCH', `/extensions/${extension.id}`, { meta: { enabled: false } });
+	await api('PATCH', `/extensions/${extension.id}`, { meta: { enabled: false } });
 	const refused = await until(async () => {
 		const { json } = await del();
 		return toolErrors(json?.result)?.[0].rule === 'guard.not-loaded' ? json : null;
@@ -55,10 +61,23 @@ test('disabled: /mcp fails closed; enabled again: the new guard judges', async (
 	// Directus drops a reload asked for while another is still running, so the enable is repeated until
 	// it takes.
 	await until(async () => {
-		await directus.api('PATCH', `/extensions/${extension.id}`, { meta: { enabled: true } });
+		await api('PATCH', `/extensions/${extension.id}`, { meta: { enabled: true } });
 		await new Promise((r) => setTimeout(r, 300));
-		return toolErrors((await read()).json.result) === null;
+		return toolErrors((await read()).json?.result) === null;
 	}, 'the reloaded guard');
 	assert.equal(toolErrors((await del()).json.result)?.[0].rule, 'deletes.disabled');
 	assert.equal(await count(directus, 'articles', { id: { _eq: articleIds[0] } }), 1);
+}
+
+test('disabled: /mcp fails closed; enabled again: the new guard judges', async (t) => {
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await scenario();
+		} catch (error) {
+			if (!(error instanceof DirectusStoppedServing) || attempt === ATTEMPTS) throw error;
+			const cause = directus.log.split('\n').find((l) => /KnexTimeout|Timeout acquiring a connection/.test(l)) ?? 'no knex timeout logged';
+			t.diagnostic(`attempt ${attempt}: Directus stopped serving during an extension reload (${cause.trim()}); retrying on a fresh instance`);
+			await directus.stop();
+		}
+	}
 });
