@@ -21,10 +21,15 @@ function denialError(verdict) {
 	return error;
 }
 
+/**
+ * The delete events judged: user collections (`items`), everything the MCP tools reach, and the system
+ * collections a flow could delete from. Named one by one: with a wildcard listener, Directus's emitter
+ * searches a wildcard branch for every event it emits, on every request.
+ */
+const DELETE_EVENTS = ['items', 'files', 'folders', 'flows', 'operations', 'fields', 'relations', 'collections', 'users', 'roles', 'policies', 'permissions', 'access', 'presets', 'shares', 'comments', 'dashboards', 'panels', 'notifications', 'versions', 'translations'].map((scope) => `${scope}.delete`);
+
 export function registerDeleteTripwire(filter, guard) {
-	// One wildcard listener for every `<scope>.delete` filter event: items, files, folders, flows, operations,
-	// fields, relations, collections, and the other system collections a flow could reach (users, roles, …).
-	filter('*.delete', (payload, meta) => {
+	const judge = (payload, meta) => {
 		const store = guard.requestContext.getStore();
 		if (!store) return payload;
 		const keys = Array.isArray(payload) ? payload : [payload];
@@ -36,5 +41,6 @@ export function registerDeleteTripwire(filter, guard) {
 			}
 		}
 		return payload;
-	});
+	};
+	for (const event of DELETE_EVENTS) filter(event, judge);
 }

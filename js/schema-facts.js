@@ -19,8 +19,9 @@ export function schemaFactsJson(schema) {
 	return JSON.stringify({ primary_keys, singletons, relations });
 }
 
-/** Schema changes made on this instance (create, update, delete); other instances' are picked up by the refresh below. */
-export const SCHEMA_EVENTS = ['collections.*', 'fields.*', 'relations.*'];
+/** Schema changes made on this instance; other instances' are picked up by the refresh below. Named one by
+ * one, not `fields.*`: a wildcard listener is searched for every event Directus emits. */
+export const SCHEMA_EVENTS = ['collections', 'fields', 'relations'].flatMap((scope) => ['create', 'update', 'delete'].map((a) => `${scope}.${a}`));
 
 /** Re-read at least this often, for schema changes made by another instance. */
 const MAX_AGE_MS = 2000;

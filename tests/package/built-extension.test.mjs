@@ -127,7 +127,7 @@ test('trigger-flow is judged by the flow graph read from the database', async ()
 test('the delete tripwire throws inside an MCP request only, while deletes are off', async () => {
 	const loaded = load();
 	const guard = await emitter.emitFilter(LIVE_GUARD_EVENT, null);
-	const [tripwire] = loaded.handlers.filter['*.delete'];
+	const [tripwire] = loaded.handlers.filter['items.delete'];
 	// The settings reach the core with the first request.
 	await through(app, fakeRequest(call('items', { action: 'read', collection: 'articles' })));
 	assert.deepEqual(await tripwire([1], { event: 'items.delete', collection: 'comments' }), [1], 'outside MCP the delete must pass');
