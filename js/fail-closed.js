@@ -1,7 +1,7 @@
 // The answers the JS side gives on its own, when it cannot get a decision from the core.
 // They carry the same shape as the core's denials, so clients and tests see one format.
 
-export const DENIAL_CODE = 'MCP_GUARD_DENIED';
+const DENIAL_CODE = 'MCP_GUARD_DENIED';
 
 export const FAIL_CLOSED = {
 	notLoaded: {

@@ -4,7 +4,7 @@ import manifest from '../extension.json';
 
 /** Directus's own MCP field that the guard enforces, next to the guard's own declared fields. */
 const DIRECTUS_FIELDS = ['mcp_allow_deletes'];
-export const SETTINGS_FIELDS = [...DIRECTUS_FIELDS, ...manifest.settings.filter((s) => s.type !== 'presentation').map((s) => s.field)];
+const SETTINGS_FIELDS = [...DIRECTUS_FIELDS, ...manifest.settings.filter((s) => s.type !== 'presentation').map((s) => s.field)];
 
 /** Re-read at least this often, for changes that bypass this process (another instance, direct SQL). */
 const MAX_AGE_MS = 2000;

@@ -1,7 +1,7 @@
 // npm test: everything, from a clean clone. Installs what is missing on the way (wasm target, wasm-pack,
 // npm dev dependencies, the pinned Directus runtime, Debian's Chromium for the browser test).
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from './build.mjs';
@@ -27,5 +27,7 @@ run('cargo', ['test', '--quiet']);
 build();
 ensureDirectus();
 ensureChromium();
+// Each run leaves its Directus folders in tests/.runs for a look afterwards; the previous run's go now.
+rmSync(join(root, 'tests', '.runs'), { recursive: true, force: true });
 // One Directus at a time: the machines have two cores.
 run(process.execPath, ['--test', '--test-concurrency=1', ...testFiles('tests/package'), ...testFiles('tests/e2e')]);
