@@ -17,7 +17,7 @@ after(() => directus?.stop());
  * answer from the guard fails at once.
  */
 class DirectusStoppedServing extends Error {}
-const ATTEMPTS = 3;
+const ATTEMPTS = 5;
 
 async function until(predicate, what) {
 	// Reloads run in the background; on a loaded machine one can take several seconds.
