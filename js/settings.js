@@ -1,17 +1,15 @@
 // Keeps the core's settings in step with the directus_settings row. The core validates them; this file only
 // fetches, and hands them over when they change.
 import manifest from '../extension.json';
+import { createFreshness } from './freshness.js';
 
 /** Directus's own MCP field that the guard enforces, next to the guard's own declared fields. */
 const DIRECTUS_FIELDS = ['mcp_allow_deletes'];
 const SETTINGS_FIELDS = [...DIRECTUS_FIELDS, ...manifest.settings.filter((s) => s.type !== 'presentation').map((s) => s.field)];
 
-/** Re-read at least this often, for changes that bypass this process (another instance, direct SQL). */
-const MAX_AGE_MS = 2000;
-
 export function createSettingsSync(database, core) {
+	const freshness = createFreshness();
 	let loaded = null;
-	let readAt = 0;
 
 	async function read() {
 		// `*` rather than a column list: before the guard's fields exist, naming them would fail the query.
@@ -20,19 +18,17 @@ export function createSettingsSync(database, core) {
 	}
 
 	return {
-		/** Makes sure the core judges with settings at most 2 seconds old. */
+		/** Makes sure the core judges with settings that are not old. */
 		async refresh() {
-			if (loaded !== null && Date.now() - readAt <= MAX_AGE_MS) return;
+			if (freshness.isFresh()) return;
 			const row = JSON.stringify(await read());
-			readAt = Date.now();
+			freshness.markFresh();
 			if (row === loaded) return;
 			// Invalid settings are kept by the core as the reason to refuse tool calls; it says what is wrong.
 			core.guard.setSettings(row);
 			loaded = row;
 		},
 		/** Called on `settings.update`, so a change in Settings → AI applies to the very next call. */
-		invalidate() {
-			readAt = 0;
-		},
+		invalidate: freshness.invalidate,
 	};
 }

@@ -1,9 +1,9 @@
 // Starts a throwaway Directus 12.4.0 on SQLite with MCP Guard installed from the packed build output,
 // exactly as a user installs it: the `npm pack` tarball unpacked into EXTENSIONS_PATH/<folder>/.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync, existsSync, renameSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync, existsSync, renameSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { basename, join, dirname } from 'node:path';
+import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDirectus, node22Bin, directusCli } from '../ensure-directus.mjs';
 
@@ -45,10 +45,9 @@ export function installPackedExtension(extensionsDir, folder = 'mcp-guard') {
  * @param {string} [options.dir]      run directory (replaced), instead of tests/.runs/<name>-<pid>
  * @param {number} [options.port]     port to listen on (default: a free one)
  * @param {boolean} [options.quiet]   keep Directus's output to the instance log instead of stderr
- * @param {string[]} [options.extraExtensions]  more extension folders to install beside the guard
  * @param {boolean} [options.reuse]   start again on the database a stopped instance left in `dir`
  */
-export async function startDirectus({ name, guard = true, env = {}, dir: givenDir, port: givenPort, quiet = true, extraExtensions = [], reuse = false } = {}) {
+export async function startDirectus({ name, guard = true, env = {}, dir: givenDir, port: givenPort, quiet = true, reuse = false } = {}) {
 	ensureDirectus();
 	const dir = givenDir ?? join(root, 'tests', '.runs', `${name}-${process.pid}`);
 	if (!reuse) rmSync(dir, { recursive: true, force: true });
@@ -58,7 +57,6 @@ export async function startDirectus({ name, guard = true, env = {}, dir: givenDi
 	// Directus loads no extension at all unless the folder it runs in has a package.json.
 	writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'directus-project', private: true }));
 	if (guard) installPackedExtension(extensionsDir);
-	for (const extension of extraExtensions) cpSync(extension, join(extensionsDir, basename(extension)), { recursive: true });
 
 	const port = givenPort ?? (await freePort());
 	const url = `http://127.0.0.1:${port}`;
