@@ -2,6 +2,7 @@
 // judges it again. It catches whatever the request-level check missed (nested payloads it could not see,
 // Directus features newer than the guard). Flow operations run with events off and never reach it: the
 // request-level check judges flows before they run.
+import { directusError } from './fail-closed.js';
 
 /**
  * The collections a delete event removes rows from. Every service names its collection in `meta`, except
@@ -11,15 +12,14 @@ function collectionsOf(keys, meta) {
 	return meta.event === 'collections.delete' ? keys : [meta.collection ?? '*'];
 }
 
-function denialError(verdict) {
-	// Shaped as a DirectusError, so the MCP tool error carries our code and message.
-	const error = new Error(`MCP Guard refused this delete: ${verdict.reason}. ${verdict.remedy}`);
-	error.name = 'DirectusError';
-	error.code = 'MCP_GUARD_DENIED';
-	error.status = 403;
-	error.extensions = { rule: verdict.rule, reason: verdict.reason, remedy: verdict.remedy };
-	return error;
-}
+// Shaped as a DirectusError, so the MCP tool error carries our code and message.
+const denialError = (verdict) =>
+	directusError({
+		code: 'MCP_GUARD_DENIED',
+		status: 403,
+		message: `MCP Guard refused this delete: ${verdict.reason}. ${verdict.remedy}`,
+		extensions: { rule: verdict.rule, reason: verdict.reason, remedy: verdict.remedy },
+	});
 
 /**
  * The delete events judged: user collections (`items`), everything the MCP tools reach, and the system

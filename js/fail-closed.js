@@ -35,3 +35,17 @@ export function sendRefusal(res, message, { rule, reason, remedy }, detail) {
 
 /** Not a refusal by the guard: the rule recorded when Directus refused a request before the guard saw it. */
 export const REJECTED_BY_DIRECTUS = { rule: 'request.rejected-by-directus' };
+
+/** An error Directus answers with its own status, code and message (it checks the name). */
+export function directusError({ code, status, message, extensions }) {
+	const error = new Error(message);
+	error.name = 'DirectusError';
+	error.code = code;
+	error.status = status;
+	error.extensions = extensions;
+	return error;
+}
+
+/** A settings save that the core found invalid (400); the admin app shows the message. */
+export const invalidSettingsError = (problems) =>
+	directusError({ code: 'INVALID_PAYLOAD', status: 400, message: `Invalid MCP Guard settings: ${problems}`, extensions: { reason: problems } });

@@ -12,7 +12,7 @@ function parseOptions(options) {
 
 export async function loadFlowGraphJson(database) {
 	const [flows, operations] = await Promise.all([
-		database.select('id').from('directus_flows'),
+		database.select('id', 'name').from('directus_flows'),
 		database.select('id', 'flow', 'type', 'options').from('directus_operations'),
 	]);
 	return JSON.stringify({

@@ -43,14 +43,34 @@ function unjudgedRecord(req, { rule, reason }) {
 	};
 }
 
-export function createGuard({ core, settings, audit, schema, database, logger }) {
+/** A JSON-RPC error in place of a list the guard could not filter: it must not offer tools it forbids. */
+function unfilterableListing(text, message) {
+	let id = null;
+	try {
+		id = JSON.parse(text)?.id ?? null;
+	} catch {
+		// The answer was not JSON; it has no id to echo.
+	}
+	return JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: `MCP Guard could not filter the tool list: ${message}` } });
+}
+
+export function createGuard({ core, settings, audit, schema, database, clock, logger }) {
 	// Marks what Directus does while serving a mutating MCP call, for the delete tripwire.
 	const requestContext = createRequestContext();
 
-	async function judge(req, context) {
-		const synced = schema.sync(req.schema);
-		if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
-		const bodyText = JSON.stringify(req.body ?? null);
+	/** The context the core judges a message in: tool mode, caller, and the caller's local time. */
+	function contextOf(req, caller = callerOf(req)) {
+		const zone = settings.timeZone();
+		return {
+			tool_mode: toolModeOf(req),
+			caller,
+			accepts_json: Boolean(req.accepts('application/json')),
+			local_time: zone ? clock.localTime(zone) : null,
+		};
+	}
+
+	async function judge(body, context) {
+		const bodyText = JSON.stringify(body ?? null);
 		const contextText = JSON.stringify(context);
 		let answer = core.guard.inspect(bodyText, contextText, undefined);
 		if (answer.ok?.needs === 'flows') answer = core.guard.inspect(bodyText, contextText, await loadFlowGraphJson(database));
@@ -63,12 +83,16 @@ export function createGuard({ core, settings, audit, schema, database, logger })
 	 * `record` is an object, or the core's JSON text of one (only calls that write have a tripwire `store`,
 	 * and their record is already an object).
 	 */
-	function recordCompletion(res, record, { timestamp, started, writtenAhead, store }) {
+	function recordCompletion(res, record, { timestamp, started, writtenAhead, store, hideTools }) {
 		let body = null;
 		const json = res.json.bind(res);
 		res.json = (value) => {
-			const text = JSON.stringify(value);
+			let text = JSON.stringify(value);
 			if (text === undefined) return json(value);
+			if (hideTools?.length > 0) {
+				const filtered = core.filterListing(text, JSON.stringify(hideTools));
+				text = filtered.ok ?? unfilterableListing(text, filtered.error?.message);
+			}
 			body = text;
 			if (!res.get('Content-Type')) res.set('Content-Type', 'application/json; charset=utf-8');
 			return res.send(text);
@@ -92,12 +116,10 @@ export function createGuard({ core, settings, audit, schema, database, logger })
 			const timestamp = new Date();
 			let judgement;
 			try {
+				const synced = schema.sync(req.schema);
+				if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
 				await settings.refresh();
-				judgement = await judge(req, {
-					tool_mode: toolModeOf(req),
-					caller: callerOf(req),
-					accepts_json: Boolean(req.accepts('application/json')),
-				});
+				judgement = await judge(req.body, contextOf(req));
 			} catch (error) {
 				logger.error(`[mcp-guard] could not judge a /mcp message, refusing it: ${error?.stack ?? error}`);
 				const record = unjudgedRecord(req, { ...FAIL_CLOSED.internalError, reason: `${FAIL_CLOSED.internalError.reason}: ${error?.message}` });
@@ -113,7 +135,7 @@ export function createGuard({ core, settings, audit, schema, database, logger })
 			}
 
 			if (!judgement.mutating) {
-				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false });
+				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false, hideTools: judgement.hide_tools });
 				return next();
 			}
 			const record = JSON.parse(judgement.audit);
@@ -137,6 +159,27 @@ export function createGuard({ core, settings, audit, schema, database, logger })
 			const record = unjudgedRecord(req, { rule: REJECTED_BY_DIRECTUS.rule, reason: error?.message ?? String(error) });
 			const outcome = error?.code ? `http-${status}:${error.code}` : `http-${status}`;
 			audit.complete(record, new Date(), { outcome, duration_ms: null, writtenAhead: false });
+		},
+
+		/**
+		 * What the guard would decide for `message` sent by `caller`, without running or recording it (the
+		 * admin dry-run endpoint). `req` is the admin's request, for the Accept header and the tool mode.
+		 */
+		async dryRun(req, message, caller, toolMode) {
+			const synced = schema.sync(req.schema);
+			if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
+			await settings.refresh();
+			const judgement = await judge(message, { ...contextOf(req, caller), tool_mode: toolMode, accepts_json: true });
+			const record = JSON.parse(judgement.audit);
+			return {
+				decision: judgement.allowed ? 'allowed' : 'denied',
+				rule: judgement.rule,
+				reason: judgement.reason,
+				remedy: judgement.remedy || null,
+				collections: record.collections,
+				effects: record.effects,
+				hidden_tools: judgement.hide_tools,
+			};
 		},
 
 		/** The second layer's question to the core, for a delete seen inside an MCP request. */

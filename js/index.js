@@ -4,7 +4,9 @@ import manifest from '../extension.json';
 import { loadCore } from './core.js';
 import { createGuard } from './guard.js';
 import { mountTrampoline, isTrampolineMounted, LIVE_GUARD_EVENT } from './mount.js';
-import { createSettingsSync } from './settings.js';
+import { createSettingsSync, DIRECTORY_EVENTS } from './settings.js';
+import { createClock } from './clock.js';
+import { invalidSettingsError } from './fail-closed.js';
 import { createAuditLog, flushOnShutdown } from './audit-log.js';
 import { createSchemaSync, SCHEMA_EVENTS } from './schema-facts.js';
 import { registerDeleteTripwire } from './delete-tripwire.js';
@@ -12,9 +14,9 @@ import { provision } from './provision.js';
 import { registerCli } from './cli.js';
 
 export default defineHook(({ init, filter, action }, context) => {
-	const { database, emitter, logger } = context;
+	const { database, emitter, logger, env } = context;
 	const core = loadCore();
-	const settings = createSettingsSync(database, core);
+	const settings = createSettingsSync(database, core, logger);
 	const schema = createSchemaSync(core);
 	const audit = createAuditLog(context, manifest.collections.audit_log);
 	flushOnShutdown(audit, logger);
@@ -24,6 +26,7 @@ export default defineHook(({ init, filter, action }, context) => {
 		audit,
 		schema,
 		database,
+		clock: createClock(env),
 		logger,
 	});
 
@@ -43,7 +46,14 @@ export default defineHook(({ init, filter, action }, context) => {
 	action('extensions.reload', () => {
 		if (!isTrampolineMounted()) logger.warn('[mcp-guard] loaded after Directus started: restart Directus so the guard sees /mcp requests');
 	});
+	// A broken policy is refused when it is saved, with the core's reasons, so it is never loaded.
+	filter('settings.update', async (payload) => {
+		const problem = await settings.validateSave(payload);
+		if (problem) throw invalidSettingsError(problem);
+		return payload;
+	});
 	action('settings.update', () => settings.invalidate());
+	for (const event of DIRECTORY_EVENTS) action(event, () => settings.invalidate());
 	for (const event of SCHEMA_EVENTS) action(event, () => schema.invalidate());
 	registerDeleteTripwire(filter, guard);
 	init('cli.before', ({ program }) => registerCli(program, context));

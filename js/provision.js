@@ -5,21 +5,52 @@ import { AUDIT_FIELDS } from './audit-fields.js';
 
 const SETTINGS = 'directus_settings';
 
+const choicesOf = (decl, all) => decl.choices ?? all.find((s) => s.field === decl.choices_from)?.choices ?? [];
+
+/** A repeater's sub-fields, as the `list` interface takes them. */
+function repeaterFields(decl) {
+	return decl.item_fields.map((sub) => {
+		const choices = choicesOf(sub, manifest.settings);
+		const meta = sub.multiple
+			? { interface: 'select-multiple-checkbox', options: { choices } }
+			: choices.length > 0
+				? { interface: 'select-dropdown', options: { choices } }
+				: { interface: 'input', options: { placeholder: sub.placeholder } };
+		const type = sub.multiple ? 'json' : 'string';
+		return { field: sub.field, name: sub.label, type, meta: { field: sub.field, type, width: sub.multiple ? 'full' : 'half', ...meta } };
+	});
+}
+
+/** The Directus field for one declared setting: its type decides column, interface and casting. */
 function settingsField(decl, sort) {
 	const meta = { group: manifest.group, note: decl.note, width: 'full', sort, translations: [{ language: 'en-US', translation: decl.label }] };
-	if (decl.type === 'presentation') {
-		return {
-			field: decl.field,
-			type: 'alias',
-			meta: { ...meta, special: ['alias', 'no-data'], interface: 'presentation-divider', options: { title: decl.label, icon: 'shield' } },
-		};
+	const column = (type, extra) => ({ field: decl.field, type, schema: { default_value: decl.default ?? null, is_nullable: true }, meta: { ...meta, ...extra } });
+	switch (decl.type) {
+		case 'presentation':
+			return {
+				field: decl.field,
+				type: 'alias',
+				meta: { ...meta, special: ['alias', 'no-data'], interface: 'presentation-divider', options: { title: decl.label, icon: 'shield' } },
+			};
+		case 'boolean':
+			return column('boolean', { special: ['cast-boolean'], interface: 'boolean', width: 'half', options: { label: decl.toggle_label ?? decl.label }, display: 'boolean' });
+		case 'string':
+			return decl.choices
+				? column('string', { interface: 'select-dropdown', width: 'half', options: { choices: decl.choices } })
+				: column('string', { interface: 'input', width: 'half', options: { placeholder: decl.placeholder } });
+		case 'integer':
+			return column('integer', { interface: 'input', width: 'half', options: { min: 0, placeholder: 'No limit' } });
+		case 'csv':
+			// Lists start empty: a column default would be stored as text, not as a list.
+			return { ...column('csv', { special: ['cast-csv'], interface: 'tags', options: { placeholder: decl.placeholder, allowCustom: true } }), schema: { is_nullable: true } };
+		case 'json':
+			return {
+				...column('json', { special: ['cast-json'], interface: 'list', options: { fields: repeaterFields(decl), addLabel: `Add to ${decl.label}` } }),
+				schema: { is_nullable: true },
+			};
+		default:
+			throw new Error(`extension.json: setting ${decl.field} has an unknown type ${decl.type}`);
 	}
-	return {
-		field: decl.field,
-		type: decl.type,
-		schema: { default_value: decl.default, is_nullable: true },
-		meta: { ...meta, special: ['cast-boolean'], interface: 'boolean', width: 'half', options: { label: decl.toggle_label ?? decl.label }, display: 'boolean' },
-	};
 }
 
 export async function provision({ services, getSchema, logger }) {

@@ -1,6 +1,8 @@
 // Hands the core the relational facts of Directus's schema, after schema changes.
 import { createFreshness } from './freshness.js';
 
+const listOf = (value) => (Array.isArray(value) ? value : typeof value === 'string' && value !== '' ? value.split(',') : []);
+
 /** The parts of `req.schema` the core needs to follow nested payloads, as JSON text. */
 function schemaFactsJson(schema) {
 	const primary_keys = {};
@@ -16,6 +18,7 @@ function schemaFactsJson(schema) {
 		one_field: r.meta?.one_field ?? null,
 		one_collection_field: r.meta?.one_collection_field ?? null,
 		one_deselect_action: r.meta?.one_deselect_action ?? 'nullify',
+		one_allowed_collections: listOf(r.meta?.one_allowed_collections),
 	}));
 	return JSON.stringify({ primary_keys, singletons, relations });
 }

@@ -1,34 +1,114 @@
-// Keeps the core's settings in step with the directus_settings row. The core validates them; this file only
-// fetches, and hands them over when they change.
+// Keeps the core's settings in step with the directus_settings row, and refuses invalid saves. The core
+// validates; this file fetches the row and the directory facts the settings name (roles, users, time
+// zones), and hands them over when they change.
 import manifest from '../extension.json';
 import { createFreshness } from './freshness.js';
 
 /** Directus's own MCP field that the guard enforces, next to the guard's own declared fields. */
 const DIRECTUS_FIELDS = ['mcp_allow_deletes'];
-const SETTINGS_FIELDS = [...DIRECTUS_FIELDS, ...manifest.settings.filter((s) => s.type !== 'presentation').map((s) => s.field)];
+export const SETTINGS_FIELDS = [...DIRECTUS_FIELDS, ...manifest.settings.filter((s) => s.type !== 'presentation').map((s) => s.field)];
 
-export function createSettingsSync(database, core) {
+/** Events after which the names in the settings may resolve differently. */
+export const DIRECTORY_EVENTS = ['roles', 'users'].flatMap((scope) => ['create', 'update', 'delete'].map((a) => `${scope}.${a}`));
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Only the guard's columns that exist: a missing one takes its default in the core, a null one means "none". */
+function guardColumns(row) {
+	return Object.fromEntries(SETTINGS_FIELDS.filter((field) => field in row).map((field) => [field, row[field]]));
+}
+
+function parseList(value) {
+	if (typeof value !== 'string') return Array.isArray(value) ? value : [];
+	try {
+		const parsed = JSON.parse(value);
+		return Array.isArray(parsed) ? parsed : [];
+	} catch {
+		return [];
+	}
+}
+
+/** The users a settings row names (by email or id), so only those are looked up. */
+function userReferences(row) {
+	return parseList(row.mcp_guard_user_modes).map((entry) => entry?.user).filter((u) => typeof u === 'string' && u.trim() !== '').map((u) => u.trim());
+}
+
+async function readDirectory(database, row) {
+	const refs = userReferences(row);
+	const ids = refs.filter((r) => UUID.test(r));
+	const [roles, users] = await Promise.all([
+		database.select('id', 'name').from('directus_roles'),
+		refs.length === 0
+			? []
+			: database
+					.select('id', 'email')
+					.from('directus_users')
+					.where((q) => {
+						q.whereIn(database.raw('lower(??)', ['email']), refs.map((r) => r.toLowerCase()));
+						if (ids.length > 0) q.orWhereIn('id', ids);
+					}),
+	]);
+	return { roles, users, time_zones: timeZones() };
+}
+
+let zones = null;
+function timeZones() {
+	zones ??= ['UTC', ...Intl.supportedValuesOf('timeZone')];
+	return zones;
+}
+
+export function createSettingsSync(database, core, logger) {
 	const freshness = createFreshness();
-	let loaded = null;
+	let loadedRow = null;
+	let loadedDirectory = null;
+	let timeZone = null;
 
 	async function read() {
 		// `*` rather than a column list: before the guard's fields exist, naming them would fail the query.
-		const row = (await database.select('*').from('directus_settings').first()) ?? {};
-		return Object.fromEntries(SETTINGS_FIELDS.map((field) => [field, row[field] ?? null]));
+		return (await database.select('*').from('directus_settings').first()) ?? {};
+	}
+
+	function report(answer) {
+		if (answer.error) logger.error(`[mcp-guard] the MCP Guard settings are invalid, so MCP tool calls are refused until they are fixed: ${answer.error.message}`);
+		timeZone = answer.ok?.time_zone ?? null;
 	}
 
 	return {
 		/** Makes sure the core judges with settings that are not old. */
 		async refresh() {
 			if (freshness.isFresh()) return;
-			const row = JSON.stringify(await read());
+			const row = guardColumns(await read());
+			const directory = JSON.stringify(await readDirectory(database, row));
+			const rowText = JSON.stringify(row);
 			freshness.markFresh();
-			if (row === loaded) return;
-			// Invalid settings are kept by the core as the reason to refuse tool calls; it says what is wrong.
-			core.guard.setSettings(row);
-			loaded = row;
+			if (directory !== loadedDirectory) {
+				loadedDirectory = directory;
+				report(core.guard.setDirectory(directory));
+			}
+			if (rowText !== loadedRow) {
+				loadedRow = rowText;
+				// Invalid settings are kept by the core as the reason to refuse tool calls; it says what is wrong.
+				report(core.guard.setSettings(rowText));
+			}
 		},
-		/** Called on `settings.update`, so a change in Settings → AI applies to the very next call. */
+		/** Called on `settings.update` and directory changes, so they apply to the very next call. */
 		invalidate: freshness.invalidate,
+		/** The IANA zone of the working hours, or null when none are set. */
+		timeZone: () => timeZone,
+
+		/**
+		 * Checks a save before Directus writes it: the row as it would be afterwards. Returns null when it is
+		 * valid, else the core's message listing every problem.
+		 */
+		async validateSave(changes) {
+			const touched = SETTINGS_FIELDS.some((field) => field in changes);
+			if (!touched) return null;
+			const after = guardColumns({ ...(await read()), ...changes });
+			core.guard.setDirectory(JSON.stringify(await readDirectory(database, after)));
+			loadedDirectory = null;
+			freshness.invalidate();
+			const answer = core.guard.validateSettings(JSON.stringify(after));
+			return answer.error ? answer.error.message : null;
+		},
 	};
 }

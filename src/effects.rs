@@ -5,6 +5,7 @@
 
 use crate::flows::{operation_effect, FlowGraph, OperationEffect};
 use crate::message::{json_kind, ToolMode};
+use crate::query_paths::{query_reach, ReadLimit};
 use crate::relations::{DeselectAction, FieldRelation, RelationIndex};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -19,7 +20,13 @@ pub enum EffectKind {
     Delete,
     SchemaChange,
     FlowRun,
-    /// Something the guard cannot see into: a script, an HTTP request, an unknown operation type.
+    /// Data may leave Directus: a URL fetched by files import or an HTTP request step (`target`: the URL).
+    HttpRequest,
+    /// A flow step runs a script (`target`: the flow, when it is known).
+    Script,
+    /// A collection's activity tracking is switched off (`meta.accountability: null`).
+    AuditOff,
+    /// Something the guard cannot see into, such as an operation type it does not know.
     Unknown,
 }
 
@@ -43,15 +50,23 @@ pub struct Effect {
     pub keys: KeyScope,
     /// Where in the call the effect comes from, for people reading a denial or the audit log.
     pub via: String,
+    /// The URL, flow or other thing the effect is about, when the collection does not say it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 impl Effect {
     pub fn unknown(via: String) -> Effect {
-        Effect { kind: EffectKind::Unknown, collection: "*".into(), keys: KeyScope::Unknown, via }
+        Effect { kind: EffectKind::Unknown, collection: "*".into(), keys: KeyScope::Unknown, via, target: None }
     }
 
-    fn new(kind: EffectKind, collection: &str, keys: KeyScope, via: impl Into<String>) -> Effect {
-        Effect { kind, collection: collection.to_string(), keys, via: via.into() }
+    pub fn new(kind: EffectKind, collection: &str, keys: KeyScope, via: impl Into<String>) -> Effect {
+        Effect { kind, collection: collection.to_string(), keys, via: via.into(), target: None }
+    }
+
+    pub fn with_target(mut self, target: Option<String>) -> Effect {
+        self.target = target;
+        self
     }
 }
 
@@ -64,9 +79,29 @@ pub struct Classified {
     pub inner_tool: Option<String>,
     pub action: Option<String>,
     pub effects: Vec<Effect>,
+    /// Rows carried by an array `data` (creates, batch updates, imports).
+    pub batch: Option<u64>,
+    /// The most rows a read may return.
+    pub read_limit: Option<ReadLimit>,
 }
 
 impl Classified {
+    pub fn new(tool: &str, inner_tool: Option<String>, found: ToolEffects) -> Classified {
+        Classified {
+            tool: tool.to_string(),
+            inner_tool,
+            action: found.action,
+            effects: found.effects,
+            batch: found.batch,
+            read_limit: found.read_limit,
+        }
+    }
+
+    /// The tool that actually runs: the inner tool of registry `execute`, else the named one.
+    pub fn effective_tool(&self) -> &str {
+        self.inner_tool.as_deref().unwrap_or(&self.tool)
+    }
+
     /// Every collection the call reaches, sorted, without `*`.
     pub fn collections(&self) -> Vec<String> {
         let set: BTreeSet<&str> = self.effects.iter().map(|e| e.collection.as_str()).filter(|c| *c != "*").collect();
@@ -103,7 +138,7 @@ pub enum ClassifyError {
 /// Nesting deeper than this is refused rather than followed: no real payload needs it.
 const MAX_DEPTH: usize = 64;
 
-const LEGACY_TOOLS: &[&str] = &[
+pub const LEGACY_TOOLS: &[&str] = &[
     "system-prompt",
     "items",
     "files",
@@ -132,16 +167,10 @@ pub fn classify(
     ctx: &Context,
 ) -> Result<Classified, ClassifyError> {
     match mode {
-        ToolMode::Legacy => {
-            let (action, effects) = classify_tool(name, arguments, ctx)?;
-            Ok(Classified { tool: name.to_string(), inner_tool: None, action, effects })
-        }
+        ToolMode::Legacy => Ok(Classified::new(name, None, classify_tool(name, arguments, ctx)?)),
         ToolMode::Registry => match name {
-            "search" => Ok(Classified { tool: name.to_string(), inner_tool: None, action: None, effects: vec![] }),
-            "schema" => {
-                let (action, effects) = classify_tool(name, arguments, ctx)?;
-                Ok(Classified { tool: name.to_string(), inner_tool: None, action, effects })
-            }
+            "search" => Ok(Classified::new(name, None, ToolEffects::default())),
+            "schema" => Ok(Classified::new(name, None, classify_tool(name, arguments, ctx)?)),
             "execute" => {
                 let args = object_arguments(arguments)?;
                 let inner = match args.get("name") {
@@ -157,15 +186,28 @@ pub fn classify(
                 if inner == "execute" || inner == "search" {
                     return Err(ClassifyError::UnknownTool { name: inner, mode: "registry execute" });
                 }
-                let (action, effects) = classify_tool(&inner, Some(&input), ctx)?;
-                Ok(Classified { tool: name.to_string(), inner_tool: Some(inner), action, effects })
+                let found = classify_tool(&inner, Some(&input), ctx)?;
+                Ok(Classified::new(name, Some(inner), found))
             }
             _ => Err(ClassifyError::UnknownTool { name: name.to_string(), mode: "registry" }),
         },
     }
 }
 
-type ToolEffects = (Option<String>, Vec<Effect>);
+/// What one tool call does, before it is named as a [`Classified`].
+#[derive(Debug, Default)]
+pub struct ToolEffects {
+    pub action: Option<String>,
+    pub effects: Vec<Effect>,
+    pub batch: Option<u64>,
+    pub read_limit: Option<ReadLimit>,
+}
+
+impl ToolEffects {
+    fn of(action: Option<String>, effects: Vec<Effect>) -> ToolEffects {
+        ToolEffects { action, effects, ..ToolEffects::default() }
+    }
+}
 
 fn classify_tool(name: &str, arguments: Option<&Value>, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
     if !LEGACY_TOOLS.contains(&name) {
@@ -173,7 +215,7 @@ fn classify_tool(name: &str, arguments: Option<&Value>, ctx: &Context) -> Result
     }
     // Directus replaces system-prompt's arguments with its own, so whatever was sent does not matter.
     if name == "system-prompt" {
-        return Ok((None, vec![]));
+        return Ok(ToolEffects::default());
     }
     let args = coerce_json_fields(object_arguments(arguments)?);
     let call = ToolArgs { tool: name, args: &args };
@@ -195,9 +237,12 @@ fn classify_tool(name: &str, arguments: Option<&Value>, ctx: &Context) -> Result
                     .collect(),
                 _ => vec![Effect::new(EffectKind::Read, "*", KeyScope::Query, "schema overview")],
             };
-            Ok((None, effects))
+            Ok(ToolEffects::of(None, effects))
         }
-        "assets" => Ok((None, vec![Effect::new(EffectKind::Read, "directus_files", KeyScope::Keys(1), "assets.id")])),
+        "assets" => Ok(ToolEffects::of(
+            None,
+            vec![Effect::new(EffectKind::Read, "directus_files", KeyScope::Keys(1), "assets.id")],
+        )),
         _ => Err(ClassifyError::UnknownTool { name: name.to_string(), mode: "legacy" }),
     }
 }
@@ -297,8 +342,7 @@ fn items(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
     let collection = call.string("collection")?;
     // A singleton is upserted, so even `create` may change an existing row.
     let new_state = if ctx.relations.is_singleton(&collection) { RowState::Existing } else { RowState::New };
-    let effects = write_effects(call, ctx, &action, &collection, new_state)?;
-    Ok((Some(action), effects))
+    write_effects(call, ctx, action, &collection, new_state)
 }
 
 /// `files` and `folders`: the items pattern on a fixed system collection.
@@ -309,45 +353,67 @@ fn system_items(
     actions: &[&str],
 ) -> Result<ToolEffects, ClassifyError> {
     let action = call.action(actions)?;
-    let effects = if action == "import" {
-        let (rows, _) = call.data_rows()?;
-        vec![Effect::new(EffectKind::Create, collection, KeyScope::Keys(rows.len() as u64), "files.import")]
-    } else {
-        write_effects(call, ctx, &action, collection, RowState::New)?
-    };
-    Ok((Some(action), effects))
+    if action != "import" {
+        return write_effects(call, ctx, action, collection, RowState::New);
+    }
+    let (rows, batch) = call.data_rows()?;
+    let mut effects =
+        vec![Effect::new(EffectKind::Create, collection, KeyScope::Keys(rows.len() as u64), "files.import")];
+    // Directus fetches each URL from the server: the URL itself can carry data out.
+    for (i, row) in rows.iter().enumerate() {
+        let url = row.get("url").and_then(Value::as_str).map(str::to_string);
+        effects.push(
+            Effect::new(EffectKind::HttpRequest, "*", KeyScope::Unknown, format!("files.import data[{i}].url"))
+                .with_target(url),
+        );
+    }
+    Ok(ToolEffects { action: Some(action), effects, batch: batch.then_some(rows.len() as u64), read_limit: None })
 }
 
 fn write_effects(
     call: &ToolArgs,
     ctx: &Context,
-    action: &str,
+    action: String,
     collection: &str,
     new_state: RowState,
-) -> Result<Vec<Effect>, ClassifyError> {
+) -> Result<ToolEffects, ClassifyError> {
     let mut effects = Vec::new();
-    match action {
+    let mut batch = None;
+    match action.as_str() {
         "read" => effects.push(Effect::new(EffectKind::Read, collection, call.keys()?, "read")),
         "delete" => effects.push(Effect::new(EffectKind::Delete, collection, call.required_keys()?, "action delete")),
         "create" => {
-            let (rows, _) = call.data_rows()?;
+            let (rows, is_batch) = call.data_rows()?;
+            batch = is_batch.then_some(rows.len() as u64);
             effects.push(Effect::new(EffectKind::Create, collection, KeyScope::Keys(rows.len() as u64), "create"));
             for (i, row) in rows.iter().enumerate() {
                 walk_row(ctx, collection, row, new_state, &format!("data[{i}]"), 0, &mut effects);
             }
         }
         "update" => {
-            let (rows, batch) = call.data_rows()?;
-            let scope = if batch { KeyScope::Keys(rows.len() as u64) } else { call.keys()? };
+            let (rows, is_batch) = call.data_rows()?;
+            batch = is_batch.then_some(rows.len() as u64);
+            let scope = if is_batch { KeyScope::Keys(rows.len() as u64) } else { call.keys()? };
             effects.push(Effect::new(EffectKind::Update, collection, scope, "update"));
             for (i, row) in rows.iter().enumerate() {
-                let path = if batch { format!("data[{i}]") } else { "data".to_string() };
+                let path = if is_batch { format!("data[{i}]") } else { "data".to_string() };
                 walk_row(ctx, collection, row, RowState::Existing, &path, 0, &mut effects);
             }
         }
         other => return Err(call.invalid(format!("unsupported action {other}"))),
     }
-    Ok(effects)
+    // The query's relational paths reach further collections, which collection rules must see.
+    let mut read_limit = None;
+    if let Some(Value::Object(query)) = call.args.get("query") {
+        let reach = query_reach(ctx.relations, collection, query);
+        for r in reach.reached {
+            effects.push(Effect::new(EffectKind::Read, &r.collection, KeyScope::Query, r.via));
+        }
+        if action == "read" {
+            read_limit = reach.limit;
+        }
+    }
+    Ok(ToolEffects { action: Some(action), effects, batch, read_limit })
 }
 
 /// Follows one row of a payload through its relational fields, adding what each nested change does.
@@ -369,7 +435,7 @@ fn walk_row(
         let here = format!("{path}.{field}");
         match ctx.relations.field(collection, field) {
             Some(FieldRelation::ManyToOne { related }) => nested_row(ctx, related, value, &here, depth, out),
-            Some(FieldRelation::ManyToAny { collection_field }) => {
+            Some(FieldRelation::ManyToAny { collection_field, .. }) => {
                 match fields.get(collection_field).and_then(Value::as_str) {
                     Some(related) => nested_row(ctx, related, value, &here, depth, out),
                     None if value.is_object() => out.push(Effect::unknown(format!(
@@ -471,16 +537,18 @@ fn keyed_read_or_delete(call: &ToolArgs, collection: &str, action: &str) -> Resu
 fn flows(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
     let action = call.action(&["create", "read", "update", "delete"])?;
     if let Some(effect) = keyed_read_or_delete(call, "directus_flows", &action)? {
-        return Ok((Some(action), vec![effect]));
+        return Ok(ToolEffects::of(Some(action), vec![effect]));
     }
     let (rows, _) = call.data_rows()?;
-    let (kind, state) = if action == "create" {
-        (EffectKind::Create, RowState::New)
+    let (kind, state, flow) = if action == "create" {
+        // A new flow has no id yet unless the payload gives one.
+        let id = rows.first().and_then(|r| r.get("id")).and_then(Value::as_str).map(str::to_string);
+        (EffectKind::Create, RowState::New, id)
     } else {
-        call.string("key")?;
-        (EffectKind::Update, RowState::Existing)
+        (EffectKind::Update, RowState::Existing, Some(call.string("key")?))
     };
-    let mut effects = vec![Effect::new(kind, "directus_flows", KeyScope::Keys(1), action.clone())];
+    let mut effects =
+        vec![Effect::new(kind, "directus_flows", KeyScope::Keys(1), action.clone()).with_target(flow.clone())];
     for row in rows {
         walk_row(ctx, "directus_flows", row, state, "data", 0, &mut effects);
         if let Some(Value::Array(ops)) = row.get("operations") {
@@ -488,19 +556,19 @@ fn flows(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
                 let kind = op.get("type").and_then(Value::as_str);
                 let via = format!("data.operations[{i}] ({})", kind.unwrap_or("no type"));
                 match kind {
-                    Some(kind) => operation_effects(ctx, kind, op.get("options"), &via, &mut effects)?,
+                    Some(kind) => operation_effects(ctx, kind, op.get("options"), &via, flow.as_deref(), &mut effects)?,
                     None => effects.push(Effect::unknown(format!("{via}: operation without a type"))),
                 }
             }
         }
     }
-    Ok((Some(action), effects))
+    Ok(ToolEffects::of(Some(action), effects))
 }
 
 fn operations(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
     let action = call.action(&["create", "read", "update", "delete"])?;
     if let Some(effect) = keyed_read_or_delete(call, "directus_operations", &action)? {
-        return Ok((Some(action), vec![effect]));
+        return Ok(ToolEffects::of(Some(action), vec![effect]));
     }
     let data = match call.args.get("data") {
         Some(d @ Value::Object(_)) => d,
@@ -508,21 +576,24 @@ fn operations(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyErr
     };
     let kind = if action == "create" { EffectKind::Create } else { EffectKind::Update };
     let mut effects = vec![Effect::new(kind, "directus_operations", KeyScope::Keys(1), action.clone())];
-    // An update that leaves `type` out keeps the stored one, which only the flow graph knows.
-    let op_type = match (data.get("type").and_then(Value::as_str), action.as_str()) {
-        (Some(t), _) => t.to_string(),
-        (None, "update") => {
-            let key = call.string("key")?;
-            let graph = ctx.flows.ok_or(ClassifyError::NeedsFlows)?;
-            match graph.operation(&key) {
-                Some(op) => op.kind.clone(),
-                None => return Ok((Some(action), effects)),
-            }
-        }
-        (None, _) => return Err(call.invalid("\"data.type\" is required")),
+    // An update that leaves `type` or `flow` out keeps the stored ones, which only the flow graph knows.
+    let stored = if action == "update" {
+        let key = call.string("key")?;
+        let graph = ctx.flows.ok_or(ClassifyError::NeedsFlows)?;
+        graph.operation(&key).cloned()
+    } else {
+        None
     };
-    operation_effects(ctx, &op_type, data.get("options"), &format!("data ({op_type})"), &mut effects)?;
-    Ok((Some(action), effects))
+    let op_type = match (data.get("type").and_then(Value::as_str), &stored) {
+        (Some(t), _) => t.to_string(),
+        (None, Some(op)) => op.kind.clone(),
+        (None, None) if action == "update" => return Ok(ToolEffects::of(Some(action), effects)),
+        (None, None) => return Err(call.invalid("\"data.type\" is required")),
+    };
+    let flow = data.get("flow").and_then(Value::as_str).map(str::to_string).or_else(|| stored.and_then(|op| op.flow));
+    let via = format!("data ({op_type})");
+    operation_effects(ctx, &op_type, data.get("options"), &via, flow.as_deref(), &mut effects)?;
+    Ok(ToolEffects::of(Some(action), effects))
 }
 
 /// What an operation written by this call will do when its flow runs.
@@ -531,10 +602,11 @@ fn operation_effects(
     kind: &str,
     options: Option<&Value>,
     via: &str,
+    flow: Option<&str>,
     out: &mut Vec<Effect>,
 ) -> Result<(), ClassifyError> {
     let options = options.cloned().unwrap_or(Value::Null);
-    match operation_effect(kind, &options, via) {
+    match operation_effect(kind, &options, via, flow) {
         OperationEffect::Effect(e) => out.push(e),
         OperationEffect::None => {}
         OperationEffect::StartsFlow(Some(flow)) => {
@@ -551,9 +623,10 @@ fn operation_effects(
 fn trigger_flow(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
     let id = call.string("id")?;
     let graph = ctx.flows.ok_or(ClassifyError::NeedsFlows)?;
-    let mut effects = vec![Effect::new(EffectKind::FlowRun, "directus_flows", KeyScope::Keys(1), format!("flow {id}"))];
+    let mut effects = vec![Effect::new(EffectKind::FlowRun, "directus_flows", KeyScope::Keys(1), format!("flow {id}"))
+        .with_target(Some(id.clone()))];
     effects.extend(graph.run_effects(&id));
-    Ok((None, effects))
+    Ok(ToolEffects::of(None, effects))
 }
 
 fn collections(call: &ToolArgs) -> Result<ToolEffects, ClassifyError> {
@@ -587,10 +660,19 @@ fn collections(call: &ToolArgs) -> Result<ToolEffects, ClassifyError> {
                     KeyScope::Unknown,
                     format!("collection {action}"),
                 ));
+                // Directus records activity and revisions only while `accountability` is set.
+                if row.get("meta").and_then(|m| m.get("accountability")).is_some_and(Value::is_null) {
+                    effects.push(Effect::new(
+                        EffectKind::AuditOff,
+                        name,
+                        KeyScope::Unknown,
+                        format!("collection {action} sets meta.accountability to null"),
+                    ));
+                }
             }
         }
     }
-    Ok((Some(action), effects))
+    Ok(ToolEffects::of(Some(action), effects))
 }
 
 fn fields_or_relations(call: &ToolArgs) -> Result<ToolEffects, ClassifyError> {
@@ -631,5 +713,5 @@ fn fields_or_relations(call: &ToolArgs) -> Result<ToolEffects, ClassifyError> {
             }
         }
     }
-    Ok((Some(action), effects))
+    Ok(ToolEffects::of(Some(action), effects))
 }

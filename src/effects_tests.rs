@@ -1,6 +1,6 @@
 //! Normalisation tests: every way Directus 12.4's tools can change data, as the issue lists them.
 
-use crate::effects::{classify, ClassifyError, Context, EffectKind, KeyScope};
+use crate::effects::{classify, ClassifyError, Context, EffectKind, KeyScope, LEGACY_TOOLS};
 use crate::flows::FlowGraph;
 use crate::message::ToolMode;
 use crate::relations::{RelationIndex, SchemaFacts};
@@ -262,9 +262,59 @@ fn key_scopes_are_counted() {
 
 mod properties {
     use super::*;
-    use crate::policy::{decide, Decision};
+    use crate::audit::Caller;
+    use crate::policy::{decide, Decision, Facts, Subject};
+    use crate::settings::tests::settings;
     use crate::settings::Settings;
     use proptest::prelude::*;
+
+    fn judge(call: &crate::effects::Classified, settings: &Settings, graph: Option<&FlowGraph>) -> Decision {
+        let caller = Caller { user: Some("u1".into()), role: Some("r1".into()), ..Caller::default() };
+        let guard = ["mcp_guard_log".to_string()];
+        let facts =
+            Facts { subject: Subject { caller: &caller, local_time: None }, guard_collections: &guard, flows: graph };
+        decide(call, settings, &facts).decision
+    }
+
+    fn flow_graph() -> FlowGraph {
+        serde_json::from_value(json!({
+            "flows": [{"id": "f-read"}, {"id": "f-delete"}, {"id": "f-script"}],
+            "operations": [
+                {"id": "o1", "flow": "f-read", "type": "item-read", "options": {"collection": "articles"}},
+                {"id": "o2", "flow": "f-delete", "type": "item-delete", "options": {"collection": "articles", "key": [1]}},
+                {"id": "o3", "flow": "f-script", "type": "exec", "options": {}}
+            ]
+        }))
+        .unwrap_or_default()
+    }
+
+    /// Arguments of every shape the tools take, valid or not.
+    fn arguments() -> impl Strategy<Value = Value> {
+        let action = prop::sample::select(vec!["create", "read", "update", "delete", "import"]);
+        let collection = prop::sample::select(vec!["articles", "comments", "directus_users", "site", "nope"]);
+        let data = prop_oneof![
+            level().prop_map(|l| to_json(&l, false)),
+            level().prop_map(|l| json!([to_json(&l, true), {"id": 2, "title": "b"}])),
+            Just(json!({"name": "f", "operations": [{"type": "item-update", "options": {"collection": "articles"}}]})),
+            Just(json!({"collection": "c", "meta": {"accountability": null}})),
+            Just(json!([{"url": "https://example.com/a.png"}])),
+            Just(json!("{\"title\": \"stringified\"}")),
+        ];
+        (action, collection, prop::option::of(data), prop::option::of(prop::collection::vec(1u32..50, 0..4)), any::<bool>())
+            .prop_map(|(action, collection, data, keys, with_query)| {
+                let mut args = json!({"action": action, "collection": collection, "key": "o1", "id": "f-delete", "field": "title"});
+                if let Some(d) = data {
+                    args["data"] = d;
+                }
+                if let Some(k) = keys {
+                    args["keys"] = json!(k);
+                }
+                if with_query {
+                    args["query"] = json!({"fields": ["*.*"], "limit": 10});
+                }
+                args
+            })
+    }
 
     /// One field change on an article, from the fixture's relations.
     #[derive(Debug, Clone, Copy)]
@@ -340,10 +390,34 @@ mod properties {
             let ctx = Context { relations: &rel, flows: None };
             let args = json!({"action": "update", "collection": "articles", "keys": [1], "data": to_json(&payload, false)});
             let call = classify("items", Some(&args), ToolMode::Legacy, &ctx).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            let verdict = decide(&call, &Settings { guard_enabled: true, allow_deletes: false }, &["mcp_guard_log".to_string()]);
+            let decision = judge(&call, &settings(json!({})), None);
             // The top-level row of an update exists.
             let expected = if deletes(&payload, true) { Decision::Denied } else { Decision::Allowed };
-            prop_assert_eq!(verdict.decision, expected, "{}", args);
+            prop_assert_eq!(decision, expected, "{}", args);
+        }
+
+        #[test]
+        fn analysis_mode_never_allows_a_call_that_writes_deletes_changes_schema_or_runs_a_flow(
+            tool in prop::sample::select(LEGACY_TOOLS.to_vec()),
+            args in arguments(),
+            registry in any::<bool>(),
+        ) {
+            let rel = relations();
+            let graph = flow_graph();
+            let ctx = Context { relations: &rel, flows: Some(&graph) };
+            let (name, mode, sent) = if registry {
+                ("execute", ToolMode::Registry, json!({"name": tool, "input": args}))
+            } else {
+                (tool, ToolMode::Legacy, args)
+            };
+            // Calls the guard cannot classify are refused anyway; only classified calls can be allowed.
+            if let Ok(call) = classify(name, Some(&sent), mode, &ctx) {
+                let analysis = settings(json!({"mcp_guard_default_mode": "analysis", "mcp_allow_deletes": true, "mcp_guard_allowed_hosts": ["example.com"]}));
+                let writes = call.effects.iter().any(|e| e.kind != EffectKind::Read);
+                if judge(&call, &analysis, Some(&graph)) == Decision::Allowed {
+                    prop_assert!(!writes, "analysis allowed {} with {:?}", sent, call.effects);
+                }
+            }
         }
 
         #[test]

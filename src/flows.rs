@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 #[derive(Debug, Clone, Deserialize)]
 pub struct FlowFact {
     pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -35,6 +37,11 @@ impl FlowGraph {
         self.operations.iter().find(|op| op.id == id)
     }
 
+    /// The flow's name, for allowlists that name flows rather than give their ids.
+    pub fn name(&self, flow_id: &str) -> Option<&str> {
+        self.flows.iter().find(|f| f.id == flow_id).and_then(|f| f.name.as_deref())
+    }
+
     /// Everything running `flow_id` may do: each operation of the flow (reachable or not, since links can be
     /// changed later), following `trigger` operations into the flows they start.
     pub fn run_effects(&self, flow_id: &str) -> Vec<Effect> {
@@ -56,7 +63,7 @@ impl FlowGraph {
             self.operations.iter().filter(|op| op.flow.as_deref() == Some(flow_id)).collect();
         for op in by_flow {
             let via = format!("flow {flow_id} → operation {} ({})", op.id, op.kind);
-            match operation_effect(&op.kind, &op.options, &via) {
+            match operation_effect(&op.kind, &op.options, &via, Some(flow_id)) {
                 OperationEffect::Effect(e) => effects.push(e),
                 OperationEffect::None => {}
                 OperationEffect::StartsFlow(Some(next)) => self.collect_run(&next, seen, effects),
@@ -80,23 +87,28 @@ pub enum OperationEffect {
 const INERT_OPERATIONS: &[&str] =
     &["condition", "json-web-token", "log", "mail", "notification", "sleep", "throw-error", "transform"];
 
-pub fn operation_effect(kind: &str, options: &Value, via: &str) -> OperationEffect {
+/// `flow` is the flow the operation belongs to, when known (a flow being created may have no id yet).
+pub fn operation_effect(kind: &str, options: &Value, via: &str, flow: Option<&str>) -> OperationEffect {
     let collection = options.get("collection").and_then(Value::as_str).unwrap_or("*").to_string();
     let keys = match options.get("key") {
         Some(Value::Array(a)) => KeyScope::Keys(a.len() as u64),
         Some(Value::String(_) | Value::Number(_)) => KeyScope::Keys(1),
         _ => KeyScope::Query,
     };
-    let effect = |kind: EffectKind, keys: KeyScope| {
-        OperationEffect::Effect(Effect { kind, collection: collection.clone(), keys, via: via.to_string() })
-    };
+    let effect = |kind: EffectKind, keys: KeyScope| OperationEffect::Effect(Effect::new(kind, &collection, keys, via));
     match kind {
         "item-delete" => effect(EffectKind::Delete, keys),
         "item-update" => effect(EffectKind::Update, keys),
         "item-create" => effect(EffectKind::Create, KeyScope::Unknown),
         "item-read" => effect(EffectKind::Read, keys),
-        "exec" => OperationEffect::Effect(Effect::unknown(format!("{via}: runs a script"))),
-        "request" => OperationEffect::Effect(Effect::unknown(format!("{via}: sends an HTTP request"))),
+        "exec" => OperationEffect::Effect(
+            Effect::new(EffectKind::Script, "*", KeyScope::Unknown, format!("{via}: runs a script"))
+                .with_target(flow.map(str::to_string)),
+        ),
+        "request" => OperationEffect::Effect(
+            Effect::new(EffectKind::HttpRequest, "*", KeyScope::Unknown, format!("{via}: sends an HTTP request"))
+                .with_target(options.get("url").and_then(Value::as_str).map(str::to_string)),
+        ),
         "trigger" => OperationEffect::StartsFlow(
             options.get("flow").and_then(Value::as_str).filter(|f| !f.contains("{{")).map(str::to_string),
         ),
@@ -142,15 +154,21 @@ mod tests {
     }
 
     #[test]
-    fn scripts_requests_and_custom_operations_are_unknown() {
-        for kind in ["exec", "request", "my-extension-op"] {
-            match operation_effect(kind, &json!({}), "t") {
-                OperationEffect::Effect(e) => assert_eq!(e.kind, EffectKind::Unknown, "{kind}"),
-                _ => panic!("{kind} should be an unknown effect"),
-            }
-        }
+    fn scripts_and_requests_name_their_flow_and_url_and_custom_operations_are_unknown() {
+        let effect = |kind: &str, options: Value| match operation_effect(kind, &options, "t", Some("f1")) {
+            OperationEffect::Effect(e) => e,
+            _ => panic!("{kind} should have an effect"),
+        };
+        let script = effect("exec", json!({"code": "module.exports = () => 1"}));
+        assert_eq!((script.kind, script.target.as_deref()), (EffectKind::Script, Some("f1")));
+        let request = effect("request", json!({"url": "https://evil.example/x", "method": "POST"}));
+        assert_eq!(
+            (request.kind, request.target.as_deref()),
+            (EffectKind::HttpRequest, Some("https://evil.example/x"))
+        );
+        assert_eq!(effect("my-extension-op", json!({})).kind, EffectKind::Unknown);
         assert!(matches!(
-            operation_effect("trigger", &json!({"flow": "{{$last.id}}"}), "t"),
+            operation_effect("trigger", &json!({"flow": "{{$last.id}}"}), "t", None),
             OperationEffect::StartsFlow(None)
         ));
     }

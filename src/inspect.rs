@@ -1,10 +1,11 @@
 //! The whole judgement of one `/mcp` message: parse, classify, decide, and build its audit record.
 
 use crate::audit::{redact_arguments, AuditRecord, Caller};
-use crate::effects::{classify, Classified, ClassifyError, Context, Effect, EffectKind, KeyScope};
+use crate::effects::{classify, Classified, ClassifyError, Context, Effect, EffectKind, KeyScope, LEGACY_TOOLS};
 use crate::flows::FlowGraph;
 use crate::message::{parse_message_text, RpcMessage, ToolMode};
-use crate::policy::{decide, Rule, Verdict};
+use crate::network::LocalTime;
+use crate::policy::{admit, check_deletes, decide, hidden_tools, Facts, Rule, Subject, Verdict};
 use crate::relations::RelationIndex;
 use crate::response::{denial_result, invalid_request};
 use crate::settings::{guard_collections, Settings, SettingsError};
@@ -22,6 +23,8 @@ pub struct Request<'a> {
     /// Whether the client accepts a JSON answer. Directus answers 405 to those that do not (e.g. an SSE
     /// probe by GET), before it reads the message.
     pub accepts_json: bool,
+    /// The caller's time in the working hours' time zone, when working hours are set.
+    pub local_time: Option<LocalTime>,
     pub record_id: String,
 }
 
@@ -37,6 +40,8 @@ pub struct Judgement {
     pub status: u16,
     /// The call may change data: its audit row is written before it runs.
     pub mutating: bool,
+    /// Tools to take out of the answer (`tools/list`, registry `search`): the caller may not use them.
+    pub hide_tools: Vec<&'static str>,
     /// Handed to JS as JSON text: most calls only queue it, and it is read when the row is written.
     #[serde(serialize_with = "as_json_text")]
     pub audit: AuditRecord,
@@ -60,7 +65,7 @@ pub fn inspect(req: &Request, relations: &RelationIndex, flows: Option<&FlowGrap
             Rule::NotAcceptable,
             "the client does not accept a JSON answer, the only kind this server sends",
         );
-        return judged(req, "none", None, None, false, verdict, None, 405);
+        return judged(req, "none", None, None, false, verdict, None, 405, vec![]);
     }
     let message = match parse_message_text(req.body) {
         Ok(m) => m,
@@ -69,15 +74,16 @@ pub fn inspect(req: &Request, relations: &RelationIndex, flows: Option<&FlowGrap
             // A switched-off guard lets even malformed messages reach Directus, which answers them itself.
             if matches!(req.settings, Ok(Settings { guard_enabled: false, .. })) {
                 let pass = Verdict::allow(Rule::GuardDisabled, verdict.reason);
-                return judged(req, "invalid", None, None, false, pass, None, 400);
+                return judged(req, "invalid", None, None, false, pass, None, 400, vec![]);
             }
             let response = invalid_request(&verdict);
-            return judged(req, "invalid", None, None, false, verdict, Some(response), 400);
+            return judged(req, "invalid", None, None, false, verdict, Some(response), 400, vec![]);
         }
     };
     let RpcMessage::ToolCall { id, name, arguments } = &message else {
         let verdict = Verdict::allow(Rule::NoEffect, format!("{} changes no data", message.method()));
-        return judged(req, message.method(), None, None, false, verdict, None, 200);
+        let hide = if message.method() == "tools/list" { tools_to_hide(req) } else { vec![] };
+        return judged(req, message.method(), None, None, false, verdict, None, 200, hide);
     };
 
     let ctx = Context { relations, flows };
@@ -88,16 +94,33 @@ pub fn inspect(req: &Request, relations: &RelationIndex, flows: Option<&FlowGrap
     let verdict = match (&classified, req.settings, guard_collections()) {
         (_, Err(err), _) => Verdict::for_settings_error(err),
         (_, _, Err(err)) => Verdict::for_settings_error(&err),
-        (Ok(call), Ok(settings), Ok(own)) => decide(call, settings, &own),
+        (Ok(call), Ok(settings), Ok(own)) => {
+            let subject = Subject { caller: req.caller, local_time: req.local_time };
+            decide(call, settings, &Facts { subject, guard_collections: &own, flows })
+        }
         (Err(err), Ok(settings), _) if !settings.guard_enabled => Verdict::allow(Rule::GuardDisabled, err.to_string()),
         (Err(err), Ok(_), _) => Verdict::for_classify_error(err),
     };
     let response = verdict.is_denied().then(|| denial_result(id, &verdict));
     // A tool call the guard could not classify may still do anything: log it before it runs.
     let mutating = classified.as_ref().map_or(true, Classified::is_mutating);
-    let fallback = Classified { tool: name.clone(), inner_tool: None, action: None, effects: vec![] };
+    let fallback = Classified::new(name, None, Default::default());
     let call = classified.as_ref().unwrap_or(&fallback);
-    judged(req, "tools/call", Some(call), arguments.as_ref(), mutating, verdict, response, 200)
+    let hide = if req.tool_mode == ToolMode::Registry && name == "search" { tools_to_hide(req) } else { vec![] };
+    judged(req, "tools/call", Some(call), arguments.as_ref(), mutating, verdict, response, 200, hide)
+}
+
+/// What the caller may not use at all, so lists do not offer it: everything when the caller is not let in,
+/// else what the caller's mode rules out.
+fn tools_to_hide(req: &Request) -> Vec<&'static str> {
+    let Ok(settings) = req.settings else { return vec![] };
+    if !settings.guard_enabled {
+        return vec![];
+    }
+    match admit(&Subject { caller: req.caller, local_time: req.local_time }, settings) {
+        Ok(admission) => hidden_tools(admission.mode).to_vec(),
+        Err(_) => LEGACY_TOOLS.iter().chain(["search", "execute"].iter()).copied().collect(),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -110,6 +133,7 @@ fn judged(
     verdict: Verdict,
     response: Option<Value>,
     denial_status: u16,
+    hide_tools: Vec<&'static str>,
 ) -> Inspection {
     let caller = req.caller;
     let effects = call.map(|c| c.effects.clone()).unwrap_or_default();
@@ -144,6 +168,7 @@ fn judged(
         response,
         status,
         mutating,
+        hide_tools,
         audit,
     }))
 }
@@ -155,38 +180,65 @@ pub fn judge_delete_event(
     key_count: Option<u64>,
     settings: &Result<Settings, SettingsError>,
 ) -> Verdict {
-    let effect = Effect {
-        kind: EffectKind::Delete,
-        collection: collection.to_string(),
-        keys: key_count.map(KeyScope::Keys).unwrap_or(KeyScope::Unknown),
-        via: format!("{collection}.delete event inside an MCP request"),
+    let effect = Effect::new(
+        EffectKind::Delete,
+        collection,
+        key_count.map(KeyScope::Keys).unwrap_or(KeyScope::Unknown),
+        format!("{collection}.delete event inside an MCP request"),
+    );
+    let own = match guard_collections() {
+        Ok(own) => own,
+        Err(err) => return Verdict::for_settings_error(&err),
     };
-    let call =
-        Classified { tool: "event".into(), inner_tool: None, action: Some("delete".into()), effects: vec![effect] };
-    match (settings, guard_collections()) {
-        (Ok(s), Ok(own)) => decide(&call, s, &own),
-        (Err(err), _) => Verdict::for_settings_error(err),
-        (_, Err(err)) => Verdict::for_settings_error(&err),
+    if own.iter().any(|c| c == collection) {
+        return Verdict::deny(Rule::GuardCollection, format!("{collection} is the guard's own collection"));
     }
+    let settings = match settings {
+        Ok(s) => s,
+        Err(err) => return Verdict::for_settings_error(err),
+    };
+    if !settings.guard_enabled {
+        return Verdict::allow(Rule::GuardDisabled, "MCP Guard is switched off in Settings → AI");
+    }
+    check_deletes(&[effect], settings).unwrap_or_else(|| Verdict::allow(Rule::Allowed, "deletes are allowed here"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::settings::tests::directory;
+    use serde_json::{json, Map};
 
-    fn run(body: &str, settings: Value, accepts_json: bool) -> Inspection {
-        let caller = Caller { user: Some("u1".into()), ..Caller::default() };
-        let settings = Settings::from_row(&settings.as_object().cloned().unwrap_or_default());
+    fn run_as(body: &str, settings: Value, caller: &Caller, tool_mode: ToolMode) -> Inspection {
+        let settings = Settings::from_row(&settings.as_object().cloned().unwrap_or_default(), &directory());
         let req = Request {
             body,
-            tool_mode: ToolMode::Legacy,
-            caller: &caller,
+            tool_mode,
+            caller,
             settings: &settings,
-            accepts_json,
+            accepts_json: true,
+            local_time: None,
             record_id: "r1".into(),
         };
         inspect(&req, &RelationIndex::default(), None)
+    }
+
+    fn run(body: &str, settings: Value, accepts_json: bool) -> Inspection {
+        let caller = Caller { user: Some("u1".into()), ..Caller::default() };
+        if !accepts_json {
+            let settings = Settings::from_row(&Map::new(), &directory());
+            let req = Request {
+                body,
+                tool_mode: ToolMode::Legacy,
+                caller: &caller,
+                settings: &settings,
+                accepts_json,
+                local_time: None,
+                record_id: "r1".into(),
+            };
+            return inspect(&req, &RelationIndex::default(), None);
+        }
+        run_as(body, settings, &caller, ToolMode::Legacy)
     }
 
     fn judged(i: Inspection) -> Judgement {
@@ -253,9 +305,32 @@ mod tests {
 
     #[test]
     fn the_second_layer_denies_deletes_while_they_are_off() {
-        let off = Settings::from_row(&serde_json::Map::new());
+        let off = Settings::from_row(&Map::new(), &directory());
         assert_eq!(judge_delete_event("comments", Some(2), &off).rule, Rule::DeletesDisabled);
-        let on = Settings::from_row(&json!({"mcp_allow_deletes": true}).as_object().cloned().unwrap_or_default());
+        let on = Settings::from_row(
+            &json!({"mcp_allow_deletes": true}).as_object().cloned().unwrap_or_default(),
+            &directory(),
+        );
         assert!(!judge_delete_event("comments", None, &on).is_denied());
+        let drafts = json!({"mcp_allow_deletes": true, "mcp_guard_collection_deletes": [{"collection": "drafts", "deletes": "allow"}]});
+        let drafts = Settings::from_row(&drafts.as_object().cloned().unwrap_or_default(), &directory());
+        assert!(!judge_delete_event("drafts", Some(1), &drafts).is_denied());
+        assert_eq!(judge_delete_event("articles", Some(1), &drafts).rule, Rule::DeletesDisabledForCollection);
+    }
+
+    #[test]
+    fn lists_leave_out_what_the_caller_may_not_use() {
+        let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+        let user = Caller { user: Some("u1".into()), role: Some("r".into()), ..Caller::default() };
+        let content = judged(run_as(list, json!({}), &user, ToolMode::Legacy));
+        assert!(content.hide_tools.contains(&"flows") && !content.hide_tools.contains(&"items"));
+        let analysis = judged(run_as(list, json!({"mcp_guard_default_mode": "analysis"}), &user, ToolMode::Legacy));
+        assert!(analysis.hide_tools.contains(&"trigger-flow") && !analysis.hide_tools.contains(&"items"));
+        let admin = Caller { admin: true, ..user.clone() };
+        let blocked = judged(run_as(list, json!({}), &admin, ToolMode::Registry));
+        assert!(blocked.hide_tools.contains(&"search") && blocked.hide_tools.contains(&"items"));
+        let search =
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search","arguments":{"query":"flow"}}}"#;
+        assert!(judged(run_as(search, json!({}), &user, ToolMode::Registry)).hide_tools.contains(&"operations"));
     }
 }

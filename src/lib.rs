@@ -1,15 +1,21 @@
 //! MCP Guard's policy core: pure Rust, no I/O, no clock.
 //!
 //! One `/mcp` message goes through [`inspect::inspect`]: it is parsed ([`message`]), normalised into effects
-//! ([`effects`], using [`relations`] and [`flows`]), judged ([`policy`]) and recorded ([`audit`]).
-//! [`response`] shapes what the client gets back. The JS extension reaches all of it through [`wasm`] only.
+//! ([`effects`], using [`relations`], [`query_paths`] and [`flows`]), judged ([`policy`], against
+//! [`settings`] checked with the [`directory`] and [`network`] rules) and recorded ([`audit`]).
+//! [`response`] shapes what the client gets back, and [`listing`] takes forbidden tools out of tool lists.
+//! The JS extension reaches all of it through [`wasm`] only.
 
 pub mod audit;
+pub mod directory;
 pub mod effects;
 pub mod flows;
 pub mod inspect;
+pub mod listing;
 pub mod message;
+pub mod network;
 pub mod policy;
+pub mod query_paths;
 pub mod relations;
 pub mod response;
 pub mod settings;

@@ -30,6 +30,9 @@ pub struct RelationFact {
     pub one_collection_field: Option<String>,
     #[serde(default)]
     pub one_deselect_action: DeselectAction,
+    /// Many-to-any: the collections the field may point into.
+    #[serde(default)]
+    pub one_allowed_collections: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -49,8 +52,9 @@ pub struct SchemaFacts {
 pub enum FieldRelation {
     /// The field holds one related row of `related`.
     ManyToOne { related: String },
-    /// The field holds one related row of the collection named in the sibling field `collection_field`.
-    ManyToAny { collection_field: String },
+    /// The field holds one related row of the collection named in the sibling field `collection_field`,
+    /// one of `allowed`.
+    ManyToAny { collection_field: String, allowed: Vec<String> },
     /// An alias field listing the rows of `many` whose foreign key points back here.
     OneToMany { many: String, deselect: DeselectAction },
 }
@@ -82,7 +86,10 @@ impl RelationIndex {
                 (None, Some(collection_field)) => {
                     fields.insert(
                         (r.collection.clone(), r.field.clone()),
-                        FieldRelation::ManyToAny { collection_field: collection_field.clone() },
+                        FieldRelation::ManyToAny {
+                            collection_field: collection_field.clone(),
+                            allowed: r.one_allowed_collections.clone(),
+                        },
                     );
                 }
                 (None, None) => {}
@@ -93,6 +100,16 @@ impl RelationIndex {
 
     pub fn field(&self, collection: &str, field: &str) -> Option<&FieldRelation> {
         self.fields.get(&(collection.to_string(), field.to_string()))
+    }
+
+    /// Every relational field of a collection (for `*` in query paths).
+    pub fn relations_of<'a>(&'a self, collection: &'a str) -> impl Iterator<Item = &'a FieldRelation> + 'a {
+        self.fields.iter().filter(move |((c, _), _)| c == collection).map(|(_, r)| r)
+    }
+
+    /// Every collection of the schema.
+    pub fn collections(&self) -> impl Iterator<Item = &String> {
+        self.primary_keys.keys()
     }
 
     pub fn is_singleton(&self, collection: &str) -> bool {
@@ -128,7 +145,7 @@ mod tests {
         );
         assert_eq!(
             idx.field("blocks_junction", "item"),
-            Some(&FieldRelation::ManyToAny { collection_field: "collection".into() })
+            Some(&FieldRelation::ManyToAny { collection_field: "collection".into(), allowed: vec![] })
         );
         assert_eq!(idx.primary_key("comments"), "cid");
         assert_eq!(idx.primary_key("unknown"), "id");

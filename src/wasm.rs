@@ -5,9 +5,12 @@
 //! Directus, building the answer value by value through serde-wasm-bindgen took ten times longer.
 
 use crate::audit::{Caller, RecordIds};
+use crate::directory::Directory;
 use crate::flows::FlowGraph;
 use crate::inspect::{inspect, judge_delete_event, Inspection, Request};
+use crate::listing::filter_listing;
 use crate::message::ToolMode;
+use crate::network::LocalTime;
 use crate::relations::{RelationIndex, SchemaFacts};
 use crate::settings::{Settings, SettingsError};
 use serde::{Deserialize, Serialize};
@@ -37,11 +40,23 @@ struct InspectContext {
     tool_mode: ToolMode,
     caller: Caller,
     accepts_json: bool,
+    #[serde(default)]
+    local_time: Option<LocalTime>,
+}
+
+/// What the JS side must know about settings that are in force: the time zone to read the clock in, when
+/// working hours are set.
+#[derive(Serialize)]
+struct SettingsInForce<'a> {
+    time_zone: Option<&'a str>,
 }
 
 /// The guard of one extension load: holds the settings in force and the relation index of the schema.
 #[wasm_bindgen]
 pub struct Guard {
+    /// The settings row as last loaded; checked again whenever the directory or the schema changes.
+    row: Option<Map<String, Value>>,
+    directory: Directory,
     settings: Result<Settings, SettingsError>,
     relations: RelationIndex,
     /// `None` when the OS gave no seed: every inspection then answers an error, and the JS side fails closed.
@@ -53,6 +68,8 @@ impl Guard {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Guard {
         Guard {
+            row: None,
+            directory: Directory::default(),
             settings: Err(SettingsError::NotLoaded),
             relations: RelationIndex::default(),
             ids: RecordIds::seeded().ok(),
@@ -63,12 +80,30 @@ impl Guard {
     /// a broken policy is never half-applied; the answer says what is wrong.
     #[wasm_bindgen(js_name = setSettings)]
     pub fn set_settings(&mut self, row_json: &str) -> JsValue {
-        self.settings = serde_json::from_str::<Map<String, Value>>(row_json)
-            .map_err(|e| SettingsError::Unreadable(e.to_string()))
-            .and_then(|row| Settings::from_row(&row));
-        match &self.settings {
-            Ok(_) => to_js(&Answer::Ok(true)),
-            Err(e) => error("settings", e),
+        match serde_json::from_str::<Map<String, Value>>(row_json) {
+            Ok(row) => self.row = Some(row),
+            Err(e) => {
+                self.row = None;
+                self.settings = Err(SettingsError::Unreadable(e.to_string()));
+                return error("settings", e);
+            }
+        }
+        self.recheck_settings()
+    }
+
+    /// Loads the roles, users and time zones that settings may name (`{roles, users, time_zones}`).
+    #[wasm_bindgen(js_name = setDirectory)]
+    pub fn set_directory(&mut self, directory_json: &str) -> JsValue {
+        match serde_json::from_str::<Directory>(directory_json) {
+            Ok(mut directory) => {
+                directory.collections = std::mem::take(&mut self.directory.collections);
+                self.directory = directory;
+                match self.row {
+                    Some(_) => self.recheck_settings(),
+                    None => to_js(&Answer::Ok(SettingsInForce { time_zone: None })),
+                }
+            }
+            Err(e) => error("directory", e),
         }
     }
 
@@ -78,9 +113,27 @@ impl Guard {
         match serde_json::from_str::<SchemaFacts>(facts_json) {
             Ok(facts) => {
                 self.relations = RelationIndex::new(facts);
+                self.directory.collections = self.relations.collections().cloned().collect();
+                // Settings naming a collection are checked against the schema they will be applied to.
+                if self.row.is_some() {
+                    self.recheck_settings();
+                }
                 to_js(&Answer::Ok(true))
             }
             Err(e) => error("schema", e),
+        }
+    }
+
+    /// Checks a settings row that is about to be saved, without loading it: `{ok: true}`, or an error that
+    /// lists every problem.
+    #[wasm_bindgen(js_name = validateSettings)]
+    pub fn validate_settings(&self, row_json: &str) -> JsValue {
+        match serde_json::from_str::<Map<String, Value>>(row_json) {
+            Ok(row) => match Settings::from_row(&row, &self.directory) {
+                Ok(_) => to_js(&Answer::Ok(true)),
+                Err(e) => error("settings", e),
+            },
+            Err(e) => error("settings", SettingsError::Unreadable(e.to_string())),
         }
     }
 
@@ -106,6 +159,7 @@ impl Guard {
             caller: &ctx.caller,
             settings: &self.settings,
             accepts_json: ctx.accepts_json,
+            local_time: ctx.local_time,
             record_id,
         };
         match inspect(&request, &self.relations, flows.as_ref()) {
@@ -124,6 +178,32 @@ impl Guard {
             "reason": verdict.reason,
             "remedy": verdict.remedy(),
         })))
+    }
+}
+
+impl Guard {
+    fn recheck_settings(&mut self) -> JsValue {
+        self.settings = match &self.row {
+            Some(row) => Settings::from_row(row, &self.directory),
+            None => Err(SettingsError::NotLoaded),
+        };
+        match &self.settings {
+            Ok(s) => to_js(&Answer::Ok(SettingsInForce { time_zone: s.hours.as_ref().map(|h| h.time_zone.as_str()) })),
+            Err(e) => error("settings", e),
+        }
+    }
+}
+
+/// Takes hidden tools (a JSON array of names) out of a `tools/list` or registry `search` answer.
+#[wasm_bindgen(js_name = filterListing)]
+pub fn filter_listing_js(answer_json: &str, hidden_json: &str) -> JsValue {
+    let hidden: Vec<String> = match serde_json::from_str(hidden_json) {
+        Ok(h) => h,
+        Err(e) => return error("listing", e),
+    };
+    match filter_listing(answer_json, &hidden) {
+        Ok(text) => to_js(&Answer::Ok(text)),
+        Err(e) => error("listing", e),
     }
 }
 

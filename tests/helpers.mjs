@@ -11,7 +11,7 @@ export function mcpUrl(directus, { registry = false, path = '/mcp' } = {}) {
 export async function sdkClient(directus, token, options = {}) {
 	const client = new Client({ name: 'mcp-guard-tests', version: '1.0.0' });
 	const transport = new StreamableHTTPClientTransport(new URL(mcpUrl(directus, options)), {
-		requestInit: { headers: { Authorization: `Bearer ${token}` } },
+		requestInit: { headers: { Authorization: `Bearer ${token}`, ...options.headers } },
 	});
 	await client.connect(transport);
 	return client;

@@ -25,13 +25,16 @@ async function until(predicate, what) {
 	for (;;) {
 		const value = await predicate();
 		if (value) return value;
-		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+		if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; Directus said:\n${directus.log.split('\n').slice(-15).join('\n')}`);
 		await new Promise((r) => setTimeout(r, 200));
 	}
 }
 
 async function scenario() {
-	directus = await startDirectus({ name: 'lifecycle' });
+	// Info logs say when a reload has finished: a second reload started while one runs can leave Directus's
+	// extension manager broken (GET /extensions then fails with "reading 'find'"), so reloads are not overlapped.
+	directus = await startDirectus({ name: 'lifecycle', env: { LOG_LEVEL: 'info' } });
+	const reloads = () => directus.log.split('Extensions reloaded').length - 1;
 	await seed(directus);
 	const { articleIds } = await seedRows(directus, 1);
 	const call = (args) =>
@@ -49,7 +52,13 @@ async function scenario() {
 	assert.ok(extension, 'MCP Guard is not installed');
 	assert.equal(toolErrors((await del()).json.result)?.[0].rule, 'deletes.disabled');
 
-	await api('PATCH', `/extensions/${extension.id}`, { meta: { enabled: false } });
+	const toggle = async (enabled) => {
+		const before = reloads();
+		await api('PATCH', `/extensions/${extension.id}`, { meta: { enabled } });
+		await until(() => reloads() > before, `the reload after enabled: ${enabled}`);
+	};
+
+	await toggle(false);
 	const refused = await until(async () => {
 		const { json } = await del();
 		return toolErrors(json?.result)?.[0].rule === 'guard.not-loaded' ? json : null;
@@ -58,13 +67,8 @@ async function scenario() {
 	assert.equal(toolErrors((await read()).json.result)?.[0].rule, 'guard.not-loaded', 'reads must be refused too');
 	assert.equal(await count(directus, 'articles', { id: { _eq: articleIds[0] } }), 1);
 
-	// Directus drops a reload asked for while another is still running, so the enable is repeated until
-	// it takes.
-	await until(async () => {
-		await api('PATCH', `/extensions/${extension.id}`, { meta: { enabled: true } });
-		await new Promise((r) => setTimeout(r, 300));
-		return toolErrors((await read()).json?.result) === null;
-	}, 'the reloaded guard');
+	await toggle(true);
+	await until(async () => toolErrors((await read()).json?.result) === null, 'the reloaded guard');
 	assert.equal(toolErrors((await del()).json.result)?.[0].rule, 'deletes.disabled');
 	assert.equal(await count(directus, 'articles', { id: { _eq: articleIds[0] } }), 1);
 }

@@ -1,5 +1,6 @@
 // The guard stays out of the way of ordinary work: reads, plain updates, nested creates, schema and registry
-// search pass whether Allow Deletes is on or off, for the content user and the admin MCP user.
+// search pass whether Allow Deletes is on or off, for the content user and for an admin MCP user an
+// administrator has let in.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDirectus } from '../../scripts/lib/directus.mjs';
@@ -54,11 +55,16 @@ for (const deletesOn of [false, true]) {
 	});
 }
 
-test('the admin MCP user can read the schema and fields (admin-only tools pass the guard)', async () => {
-	const { result, rows } = await withAudit(directus, () => CLIENTS.sdk(directus, ADMIN_MCP_TOKEN, 'fields', { action: 'read', collection: 'articles' }));
-	assert.equal(toolErrors(result), null, JSON.stringify(result));
-	assert.equal(rows[0].admin, true);
-	assert.deepEqual(rows[0].collections, ['articles']);
+test('an admin MCP user allowed in developer mode can read fields (admin-only tools pass the guard)', async () => {
+	await directus.api('PATCH', '/settings', { mcp_guard_allow_admin: true, mcp_guard_default_mode: 'developer' });
+	try {
+		const { result, rows } = await withAudit(directus, () => CLIENTS.sdk(directus, ADMIN_MCP_TOKEN, 'fields', { action: 'read', collection: 'articles' }));
+		assert.equal(toolErrors(result), null, JSON.stringify(result));
+		assert.equal(rows[0].admin, true);
+		assert.deepEqual(rows[0].collections, ['articles']);
+	} finally {
+		await directus.api('PATCH', '/settings', { mcp_guard_allow_admin: false, mcp_guard_default_mode: 'content' });
+	}
 });
 
 test('tools/list through the guard lists Directus tools', async () => {

@@ -52,7 +52,7 @@ async function through(app, req) {
 test('the manifest declares a bundle whose hook Directus can register', () => {
 	const ext = pkg['directus:extension'];
 	assert.equal(ext.type, 'bundle');
-	assert.deepEqual(ext.entries.map((e) => e.type), ['hook']);
+	assert.deepEqual(ext.entries.map((e) => e.type), ['hook', 'endpoint']);
 	assert.equal(typeof hook, 'function');
 });
 
@@ -105,7 +105,7 @@ test('invalid settings fail closed with the reason', async () => {
 	assert.equal(nextCalled, false);
 	const error = JSON.parse(json.result.content[0].text)[0];
 	assert.equal(error.rule, 'settings.invalid');
-	assert.match(error.reason, /mcp_guard_enabled must be a boolean/);
+	assert.match(error.reason, /mcp_guard_enabled: must be true or false/);
 });
 
 test('with no live guard the trampoline refuses everything', async () => {
@@ -120,8 +120,8 @@ test('trigger-flow is judged by the flow graph read from the database', async ()
 	const loaded = load({ flows: [{ id: 'f1' }], operations: [{ id: 'o1', flow: 'f1', type: 'exec', options: '{"code":"module.exports = () => 1"}' }] });
 	const { json } = await through(app, fakeRequest(call('trigger-flow', { id: 'f1', collection: 'articles' })));
 	const error = JSON.parse(json.result.content[0].text)[0];
-	assert.equal(error.rule, 'deletes.unknown-effect');
-	assert.match(error.reason, /runs a script/);
+	assert.equal(error.rule, 'exfiltration.script');
+	assert.match(error.reason, /run a script in flow f1/);
 });
 
 test('the delete tripwire throws inside an MCP request only, while deletes are off', async () => {
@@ -143,4 +143,38 @@ test('the delete tripwire throws inside an MCP request only, while deletes are o
 	done();
 	assert.ok(thrown?.name === 'DirectusError' && thrown.code === 'MCP_GUARD_DENIED', String(thrown));
 	assert.equal(store.tripped.rule, 'deletes.disabled');
+});
+
+test('tools/list answers lose the tools the caller\'s mode rules out', async () => {
+	load({ settingsRow: { mcp_guard_default_mode: 'analysis' } });
+	const res = fakeResponse();
+	await app.layers[0].fn(fakeRequest({ jsonrpc: '2.0', id: 3, method: 'tools/list' }), res, () =>
+		res.json({ jsonrpc: '2.0', id: 3, result: { tools: [{ name: 'items' }, { name: 'trigger-flow' }, { name: 'flows' }] } }),
+	);
+	await tick();
+	assert.deepEqual(JSON.parse(res.body).result.tools, [{ name: 'items' }]);
+});
+
+test('saving invalid settings is refused with a Directus error that lists every problem', async () => {
+	const loaded = load();
+	const [validate] = loaded.handlers.filter['settings.update'];
+	await assert.rejects(validate({ mcp_guard_ip_allowlist: ['10.0.0.0/33'], mcp_guard_default_mode: 'root' }), (error) => {
+		assert.equal(error.name, 'DirectusError');
+		assert.equal(error.status, 400);
+		assert.match(error.message, /10\.0\.0\.0\/33.*not an IP address/);
+		assert.match(error.message, /mcp_guard_default_mode: must be one of analysis, content, developer, off/);
+		return true;
+	});
+	assert.deepEqual(await validate({ mcp_guard_max_keys: 5 }), { mcp_guard_max_keys: 5 });
+	assert.deepEqual(await validate({ project_name: 'not ours' }), { project_name: 'not ours' });
+});
+
+test('the README documents every declared setting and every rule id of the core', () => {
+	const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+	const manifest = JSON.parse(readFileSync(new URL('../../extension.json', import.meta.url)));
+	for (const setting of manifest.settings.filter((s) => s.type !== 'presentation')) assert.ok(readme.includes(`\`${setting.field}\``), setting.field);
+	const policy = readFileSync(new URL('../../src/policy.rs', import.meta.url), 'utf8');
+	const ids = [...policy.matchAll(/Rule::\w+ => "([a-z-]+\.[a-z-]+)"/g)].map((m) => m[1]);
+	assert.ok(ids.length > 20, 'rule ids found in src/policy.rs');
+	for (const id of ids) assert.ok(readme.includes(`\`${id}\``), id);
 });

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 export function fakeDatabase({ settingsRow = {}, failInserts = false, flows = [], operations = [] } = {}) {
 	const inserted = [];
 	const updated = [];
-	const tables = { directus_settings: [settingsRow], directus_flows: flows, directus_operations: operations };
+	const tables = { directus_settings: [settingsRow], directus_flows: flows, directus_operations: operations, directus_roles: [], directus_users: [] };
 	const database = (table) => ({
 		insert: async (rows) => {
 			if (failInserts) throw new Error('disk full');
@@ -12,13 +12,16 @@ export function fakeDatabase({ settingsRow = {}, failInserts = false, flows = []
 		},
 		where: (where) => ({ update: async (change) => updated.push({ table, where, change }) }),
 	});
+	// select(…).from(table)[.where(…)][.first()]: every row of the table (filters are not needed here).
 	database.select = () => ({
 		from: (table) => {
-			const rows = Promise.resolve(tables[table] ?? []);
-			rows.first = async () => (tables[table] ?? [])[0];
-			return rows;
+			const query = Promise.resolve(tables[table] ?? []);
+			query.where = () => query;
+			query.first = async () => (tables[table] ?? [])[0];
+			return query;
 		},
 	});
+	database.raw = (sql) => sql;
 	database.transaction = async (work) => work(database);
 	return { database, inserted, updated, tables };
 }
