@@ -47,7 +47,9 @@ export default defineHook(({ init, filter, action }, context) => {
 		if (!isTrampolineMounted()) logger.warn('[mcp-guard] loaded after Directus started: restart Directus so the guard sees /mcp requests');
 	});
 	// A broken policy is refused when it is saved, with the core's reasons, so it is never loaded.
-	filter('settings.update', async (payload) => {
+	filter('settings.update', async (payload, _meta, eventContext) => {
+		// Collections are checked against the schema; no MCP call may have brought it in yet.
+		schema.sync(eventContext?.schema ?? (await context.getSchema()));
 		const problem = await settings.validateSave(payload);
 		if (problem) throw invalidSettingsError(problem);
 		return payload;

@@ -45,7 +45,11 @@ function settingsField(decl, sort) {
 			return { ...column('csv', { special: ['cast-csv'], interface: 'tags', options: { placeholder: decl.placeholder, allowCustom: true } }), schema: { is_nullable: true } };
 		case 'json':
 			return {
-				...column('json', { special: ['cast-json'], interface: 'list', options: { fields: repeaterFields(decl), addLabel: `Add to ${decl.label}` } }),
+				...column('json', {
+					special: ['cast-json'],
+					interface: 'list',
+					options: { fields: repeaterFields(decl), addLabel: `Add to ${decl.label}`, template: decl.item_fields.map((f) => `{{${f.field}}}`).join(' · ') },
+				}),
 				schema: { is_nullable: true },
 			};
 		default:

@@ -157,7 +157,8 @@ test('tools/list answers lose the tools the caller\'s mode rules out', async () 
 
 test('saving invalid settings is refused with a Directus error that lists every problem', async () => {
 	const loaded = load();
-	const [validate] = loaded.handlers.filter['settings.update'];
+	const [filter] = loaded.handlers.filter['settings.update'];
+	const validate = (payload) => filter(payload, { event: 'settings.update' }, { schema: fakeRequest(null).schema });
 	await assert.rejects(validate({ mcp_guard_ip_allowlist: ['10.0.0.0/33'], mcp_guard_default_mode: 'root' }), (error) => {
 		assert.equal(error.name, 'DirectusError');
 		assert.equal(error.status, 400);
@@ -166,6 +167,9 @@ test('saving invalid settings is refused with a Directus error that lists every 
 		return true;
 	});
 	assert.deepEqual(await validate({ mcp_guard_max_keys: 5 }), { mcp_guard_max_keys: 5 });
+	// Collections are known from the schema even before any MCP call.
+	assert.deepEqual(await validate({ mcp_guard_collections_deny: ['comments'] }), { mcp_guard_collections_deny: ['comments'] });
+	await assert.rejects(validate({ mcp_guard_collections_deny: ['nope'] }), /there is no collection "nope"/);
 	assert.deepEqual(await validate({ project_name: 'not ours' }), { project_name: 'not ours' });
 });
 
