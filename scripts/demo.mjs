@@ -35,11 +35,16 @@ MCP Guard demo is running (Directus 12.4.0, SQLite, data in .demo/).
 
   MCP URL       ${mcpUrl}
   MCP token     ${CONTENT_TOKEN}      (non-admin "MCP Content" role: CRUD on articles, comments, tags, notes)
-  Admin token   ${ADMIN_MCP_TOKEN}       (admin MCP user, for schema tools)
+  Admin token   ${ADMIN_MCP_TOKEN}       (admin MCP user: refused by default; "Allow Admin Tokens" in
+                                            Settings → AI lets it in, with the developer mode for schema tools)
 
 Try a delete that stock Directus lets through with "Allow Deletes" off:
   curl -s ${mcpUrl} -H 'Authorization: Bearer ${CONTENT_TOKEN}' -H 'Content-Type: application/json' \\
     -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"items","arguments":{"action":"update","collection":"articles","keys":[1],"data":{"comments":{"delete":[1]}}}}}'
+
+Ask the guard without running anything (dry run, as the admin):
+  curl -s ${directus.url}/mcp-guard/dry-run -H 'Authorization: Bearer ${ADMIN_MCP_TOKEN}' -H 'Content-Type: application/json' \\
+    -d '{"user":"mcp-content@example.com","call":{"name":"items","arguments":{"action":"delete","collection":"articles","keys":[1]}}}'
 
 Claude Code:  claude mcp add --transport http directus ${mcpUrl} --header "Authorization: Bearer ${CONTENT_TOKEN}"
 
