@@ -295,6 +295,23 @@ describe('exfiltration and audit evasion', () => {
 		assert.equal((await directus.api('GET', '/flows')).length, before);
 	});
 
+	test('a triggered flow that would change directus_settings (the guard\'s own settings) is refused', async () => {
+		const flow = await directus.api('POST', '/flows', { name: 'Switch off the guard', status: 'active', trigger: 'manual', accountability: 'all', options: { collections: ['articles'] } });
+		const op = await directus.api('POST', '/operations', {
+			flow: flow.id,
+			name: 'Update settings',
+			key: 'update_settings',
+			type: 'item-update',
+			position_x: 19,
+			position_y: 1,
+			options: { collection: 'directus_settings', permissions: '$full', payload: { mcp_guard_enabled: false } },
+		});
+		await directus.api('PATCH', `/flows/${flow.id}`, { operation: op.id });
+		const d = assertDenied(await call(CONTENT_TOKEN, 'trigger-flow', { id: flow.id, collection: 'articles', keys: [articleIds[0]] }), 'self-protection.guard-settings');
+		assert.match(d.reason, /directus_settings/);
+		assert.equal((await directus.api('GET', '/settings')).mcp_guard_enabled, true);
+	});
+
 	test('meta.accountability: null is refused and activity tracking stays on', async () => {
 		await configure({ mcp_guard_allow_admin: true, mcp_guard_default_mode: 'developer' });
 		const result = await call(ADMIN_MCP_TOKEN, 'collections', { action: 'update', data: { collection: 'articles', meta: { accountability: null } } });

@@ -6,7 +6,7 @@ import { fakeDatabase, fakeEmitter, silentLogger, registerHook, fakeApp, fakeReq
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url)));
 const { hooks } = await import(new URL(`../../${pkg['directus:extension'].path.api}`, import.meta.url));
-const hook = hooks.find((h) => h.name === 'mcp-guard')?.config;
+const hook = hooks.find((h) => h.name === 'mcp-guard-hook')?.config;
 
 const LIVE_GUARD_EVENT = 'mcp-guard-live-guard';
 // Audit rows of calls that do not write are written in batches, once a second.
@@ -53,6 +53,9 @@ test('the manifest declares a bundle whose hook Directus can register', () => {
 	const ext = pkg['directus:extension'];
 	assert.equal(ext.type, 'bundle');
 	assert.deepEqual(ext.entries.map((e) => e.type), ['hook', 'endpoint']);
+	// Directus matches extension settings by folder name, and bundle entries by entry name: an entry named
+	// like the folder the README installs into (mcp-guard) makes enable/disable pick the wrong row at random.
+	for (const entry of ext.entries) assert.notEqual(entry.name, 'mcp-guard');
 	assert.equal(typeof hook, 'function');
 });
 
