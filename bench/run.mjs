@@ -1,38 +1,56 @@
 // npm run bench: what MCP Guard costs, measured against the unguarded path in the same run.
 //
-// 1. Two real Directus 12.4.0 instances on SQLite, one with the guard and one without, same data. An MCP SDK
-//    client calls both, interleaved in random order pair by pair, so both see the same machine load.
-//    Prints p50/p99 of an items read and an items update, and guarded/unguarded ratios. The calls run in
+// 1. Real Directus 12.4.0 instances on SQLite, same data: one with the guard, one without, and optionally one
+//    with the guard as built from an earlier commit (BENCH_BASELINE=<git ref>), to measure a regression
+//    directly. An MCP SDK client calls them all, interleaved in random order call by call, so all see the
+//    same machine load. Prints p50/p99 of an items read and an items update, and ratios. The calls run in
 //    rounds; the p50 ratio reported is the median of the rounds' ratios, which shared machines need (an
 //    A/A run, both instances unguarded, moves by about 2 points between runs).
 // 2. The core's decision time per call in Node (the built WASM, no Directus), in µs.
 //
 // Options (env): BENCH_ROUNDS (default 5), BENCH_CALLS (per round, kind and instance; default 200),
-// BENCH_WARMUP (default 50), BENCH_NO_BUILD=1 to measure dist/ as it is, BENCH_DIRECTUS_NODE_OPTIONS for
-// Node options given to both Directus instances (e.g. --experimental-async-context-frame).
+// BENCH_WARMUP (default 50), BENCH_NO_BUILD=1 to measure dist/ as it is, BENCH_BASELINE=<git ref> to add
+// that commit's build, BENCH_DIRECTUS_NODE_OPTIONS for Node options given to every Directus instance.
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
+import { readFileSync, existsSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { build } from '../scripts/build.mjs';
-import { startDirectus } from '../scripts/lib/directus.mjs';
+import { startDirectus, repoRoot } from '../scripts/lib/directus.mjs';
 import { seed, seedRows, CONTENT_TOKEN } from '../scripts/lib/seed.mjs';
 import { sdkClient } from '../tests/helpers.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 50);
+const BASELINE = process.env.BENCH_BASELINE;
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (n, digits = 2) => n.toFixed(digits);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function endToEnd() {
+/** Builds `ref` in a git worktree under .cache/ (kept between runs) and returns its folder. */
+function buildBaseline(ref) {
+	const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: repoRoot, encoding: 'utf8' }).trim();
+	const dir = join(repoRoot, '.cache', `bench-baseline-${sha}`);
+	if (!existsSync(join(dir, 'dist', 'api.js'))) {
+		if (!existsSync(dir)) execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: repoRoot, stdio: 'inherit' });
+		if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+		execFileSync('node', ['scripts/build.mjs'], { cwd: dir, stdio: 'inherit' });
+	}
+	return { dir, sha };
+}
+
+async function endToEnd(variants) {
 	const instances = {};
-	for (const [name, guard] of [['guarded', true], ['unguarded', false]]) {
+	for (const { name, guard, extensionFrom } of variants) {
 		const env = process.env.BENCH_DIRECTUS_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_DIRECTUS_NODE_OPTIONS } : {};
-		const directus = await startDirectus({ name: `bench-${name}`, guard, env });
+		const directus = await startDirectus({ name: `bench-${name}`, guard, env, extensionFrom });
 		await seed(directus);
 		const { articleIds } = await seedRows(directus, 20);
 		instances[name] = { directus, client: await sdkClient(directus, CONTENT_TOKEN), articleIds };
 	}
+	const names = Object.keys(instances);
 	const kinds = {
 		'items read (20 rows)': (i) => ({ name: 'items', arguments: { action: 'read', collection: 'articles', query: { fields: ['id', 'title'], limit: 20 } } }),
 		'items update (1 row)': (i, inst) => ({ name: 'items', arguments: { action: 'update', collection: 'articles', keys: [inst.articleIds[i % inst.articleIds.length]], data: { title: `t${i}` } } }),
@@ -41,13 +59,13 @@ async function endToEnd() {
 	try {
 		for (const [kind, makeCall] of Object.entries(kinds)) {
 			const call = (name, i) => instances[name].client.callTool(makeCall(i, instances[name]));
-			for (let i = 0; i < WARMUP; i++) for (const name of ['guarded', 'unguarded']) await call(name, i);
-			const all = { guarded: [], unguarded: [] };
-			const roundRatios = [];
+			for (let i = 0; i < WARMUP; i++) for (const name of names) await call(name, i);
+			const all = Object.fromEntries(names.map((n) => [n, []]));
+			const rounds = [];
 			for (let round = 0; round < ROUNDS; round++) {
-				const samples = { guarded: [], unguarded: [] };
+				const samples = Object.fromEntries(names.map((n) => [n, []]));
 				for (let i = 0; i < CALLS; i++) {
-					const order = Math.random() < 0.5 ? ['guarded', 'unguarded'] : ['unguarded', 'guarded'];
+					const order = [...names].sort(() => Math.random() - 0.5);
 					for (const name of order) {
 						const started = performance.now();
 						const result = await call(name, round * CALLS + i);
@@ -56,18 +74,17 @@ async function endToEnd() {
 						samples[name].push(elapsed);
 					}
 				}
-				const p50 = (s) => percentile([...s].sort((a, b) => a - b), 50);
-				roundRatios.push(p50(samples.guarded) / p50(samples.unguarded));
-				for (const name of ['guarded', 'unguarded']) all[name].push(...samples[name]);
+				rounds.push(Object.fromEntries(names.map((n) => [n, percentile([...samples[n]].sort((a, b) => a - b), 50)])));
+				for (const name of names) all[name].push(...samples[name]);
 			}
 			results[kind] = {
-				...Object.fromEntries(
-					Object.entries(all).map(([name, s]) => {
-						const sorted = s.sort((a, b) => a - b);
+				stats: Object.fromEntries(
+					names.map((name) => {
+						const sorted = all[name].sort((a, b) => a - b);
 						return [name, { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }];
 					}),
 				),
-				roundRatios,
+				rounds,
 			};
 		}
 	} finally {
@@ -103,17 +120,29 @@ async function coreDecisionTime() {
 }
 
 if (!process.env.BENCH_NO_BUILD) build();
+const variants = [
+	{ name: 'guarded', guard: true },
+	{ name: 'unguarded', guard: false },
+];
+if (BASELINE) {
+	const baseline = buildBaseline(BASELINE);
+	variants.push({ name: `baseline-${baseline.sha}`, guard: true, extensionFrom: baseline.dir });
+}
 console.log(`\nMCP Guard benchmark — ${ROUNDS} rounds of ${CALLS} calls per kind per instance after ${WARMUP} warm-up calls, interleaved\n`);
-const e2e = await endToEnd();
+const e2e = await endToEnd(variants);
+const pairs = [['guarded', 'unguarded'], ...variants.slice(2).flatMap((b) => [[b.name, 'unguarded'], ['guarded', b.name]])];
 console.log('End to end through Directus 12.4.0 (MCP SDK client, SQLite), latency in ms:');
-console.log('| call | unguarded p50 | guarded p50 | p50 ratio (median of rounds) | rounds | unguarded p99 | guarded p99 | p99 ratio |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| call | instance | p50 | p99 |');
+console.log('|---|---|---|---|');
+for (const [kind, r] of Object.entries(e2e)) for (const [name, st] of Object.entries(r.stats)) console.log(`| ${kind} | ${name} | ${fmt(st.p50)} | ${fmt(st.p99)} |`);
+console.log('\nRatios (p50: median of the rounds\' p50 ratios, with every round; p99: of all calls):');
+console.log('| call | ratio | p50 ratio | rounds | p99 ratio |');
+console.log('|---|---|---|---|---|');
 for (const [kind, r] of Object.entries(e2e)) {
-	const ratios = [...r.roundRatios].sort((a, b) => a - b);
-	const median = ratios[Math.floor(ratios.length / 2)];
-	console.log(
-		`| ${kind} | ${fmt(r.unguarded.p50)} | ${fmt(r.guarded.p50)} | ${fmt(median, 3)} | ${ratios.map((x) => fmt(x, 3)).join(' ')} | ${fmt(r.unguarded.p99)} | ${fmt(r.guarded.p99)} | ${fmt(r.guarded.p99 / r.unguarded.p99, 3)} |`,
-	);
+	for (const [a, b] of pairs) {
+		const ratios = r.rounds.map((round) => round[a] / round[b]).sort((x, y) => x - y);
+		console.log(`| ${kind} | ${a} / ${b} | ${fmt(median(ratios), 3)} | ${ratios.map((x) => fmt(x, 3)).join(' ')} | ${fmt(r.stats[a].p99 / r.stats[b].p99, 3)} |`);
+	}
 }
 const core = await coreDecisionTime();
 console.log('\nCore decision time in Node (WASM inspect: parse, classify, decide, audit record), µs per call:');

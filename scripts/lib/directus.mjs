@@ -23,12 +23,17 @@ export async function freePort() {
 	});
 }
 
-/** Unpacks `npm pack` of the built repository into `extensionsDir/mcp-guard`. Requires a prior build. */
-export function installPackedExtension(extensionsDir, folder = 'mcp-guard') {
-	if (!existsSync(join(root, 'dist', 'api.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+export const repoRoot = root;
+
+/**
+ * Unpacks `npm pack` of a built checkout (this repository unless `from` says otherwise) into
+ * `extensionsDir/mcp-guard`, as a user installs it.
+ */
+export function installPackedExtension(extensionsDir, folder = 'mcp-guard', from = root) {
+	if (!existsSync(join(from, 'dist', 'api.js'))) throw new Error(`${from}/dist is missing: run \`npm run build\` first`);
 	const packDir = join(extensionsDir, '.pack');
 	mkdirSync(packDir, { recursive: true });
-	const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop();
+	const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: from, encoding: 'utf8' }).trim().split('\n').pop();
 	execFileSync('tar', ['-xzf', join(packDir, tarball), '-C', packDir]);
 	const target = join(extensionsDir, folder);
 	rmSync(target, { recursive: true, force: true });
@@ -41,13 +46,14 @@ export function installPackedExtension(extensionsDir, folder = 'mcp-guard') {
  * @param {object} options
  * @param {string} options.name       folder name under tests/.runs (or an absolute directory)
  * @param {boolean} [options.guard]   install MCP Guard (default true)
+ * @param {string} [options.extensionFrom] a built checkout to install the guard from (default: this one)
  * @param {object} [options.env]      extra environment
  * @param {string} [options.dir]      run directory (replaced), instead of tests/.runs/<name>-<pid>
  * @param {number} [options.port]     port to listen on (default: a free one)
  * @param {boolean} [options.quiet]   keep Directus's output to the instance log instead of stderr
  * @param {boolean} [options.reuse]   start again on the database a stopped instance left in `dir`
  */
-export async function startDirectus({ name, guard = true, env = {}, dir: givenDir, port: givenPort, quiet = true, reuse = false } = {}) {
+export async function startDirectus({ name, guard = true, extensionFrom = root, env = {}, dir: givenDir, port: givenPort, quiet = true, reuse = false } = {}) {
 	ensureDirectus();
 	const dir = givenDir ?? join(root, 'tests', '.runs', `${name}-${process.pid}`);
 	if (!reuse) rmSync(dir, { recursive: true, force: true });
@@ -56,7 +62,7 @@ export async function startDirectus({ name, guard = true, env = {}, dir: givenDi
 	mkdirSync(join(dir, 'uploads'), { recursive: true });
 	// Directus loads no extension at all unless the folder it runs in has a package.json.
 	writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'directus-project', private: true }));
-	if (guard) installPackedExtension(extensionsDir);
+	if (guard) installPackedExtension(extensionsDir, 'mcp-guard', extensionFrom);
 
 	const port = givenPort ?? (await freePort());
 	const url = `http://127.0.0.1:${port}`;
