@@ -31,4 +31,10 @@ export const AUDIT_FIELDS = [
 	{ field: 'mutating', type: 'boolean', meta: { interface: 'boolean', special: ['cast-boolean'], readonly: true, width: 'half', note: 'Recorded before the call ran' }, schema: { is_nullable: false, default_value: false } },
 	{ field: 'arguments', type: 'text', meta: { interface: 'input-code', options: { language: 'JSON' }, readonly: true, note: 'Tool arguments, secrets masked, long values cut' }, schema: { is_nullable: true } },
 	{ field: 'effects', type: 'text', meta: { interface: 'input-code', options: { language: 'JSON' }, readonly: true, note: 'What the guard found the call would do' }, schema: { is_nullable: true } },
+	{
+		field: 'findings',
+		type: 'text',
+		meta: { interface: 'input-code', options: { language: 'JSON' }, readonly: true, note: 'What the guard changed in the answer: redactions by kind, and injection signals (field, signal, action)' },
+		schema: { is_nullable: true },
+	},
 ];

@@ -35,6 +35,7 @@ function toRow(record, timestamp) {
 		mutating: record.mutating,
 		arguments: record.arguments,
 		effects: record.effects.length > 0 ? JSON.stringify(record.effects) : null,
+		findings: record.findings ?? null,
 	};
 }
 
@@ -53,7 +54,7 @@ function settle(entry) {
 	}
 	if (!entry.record) return { ...entry, outcome };
 	const record = typeof entry.record === 'string' ? JSON.parse(entry.record) : entry.record;
-	return toRow({ ...record, outcome, duration_ms: entry.duration_ms }, entry.timestamp);
+	return toRow({ ...record, outcome, duration_ms: entry.duration_ms, findings: entry.findings }, entry.timestamp);
 }
 
 export function createAuditLog({ database, logger }, collection) {
@@ -115,11 +116,11 @@ export function createAuditLog({ database, logger }, collection) {
 		 * or the core's JSON text of one; `outcome` a string, or a function that works it out when the row is
 		 * written.
 		 */
-		complete(record, timestamp, { outcome, duration_ms, writtenAhead }) {
+		complete(record, timestamp, { outcome, duration_ms, writtenAhead, findings = null }) {
 			if (writtenAhead) {
-				updates.set(record.id, { outcome, duration_ms, decision: record.decision, rule: record.rule, reason: record.reason });
+				updates.set(record.id, { outcome, duration_ms, decision: record.decision, rule: record.rule, reason: record.reason, findings });
 			} else {
-				inserts.push({ record, timestamp, outcome, duration_ms });
+				inserts.push({ record, timestamp, outcome, duration_ms, findings });
 			}
 			schedule(BATCH_DELAY_MS);
 		},

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { sendRefusal, FAIL_CLOSED, REJECTED_BY_DIRECTUS } from './fail-closed.js';
-import { loadFlowGraphJson } from './flow-graph.js';
+import { loadFlowGraph, loadFileFolder } from './facts.js';
 import { createRequestContext } from './request-context.js';
 
 function callerOf(req) {
@@ -43,6 +43,14 @@ function unjudgedRecord(req, { rule, reason }) {
 	};
 }
 
+/** A tool error in place of an answer the guard could not check (fail closed). */
+function withheldAnswer(id, message) {
+	const { rule, reason, remedy } = FAIL_CLOSED.internalError;
+	const error = { error: `MCP Guard withheld this result: ${reason}: ${message}. ${remedy}`, code: 'MCP_GUARD_DENIED', rule, reason: `${reason}: ${message}`, remedy, recoverable: false };
+	const safeId = typeof id === 'string' || typeof id === 'number' ? id : null;
+	return JSON.stringify({ jsonrpc: '2.0', id: safeId, result: { isError: true, content: [{ type: 'text', text: JSON.stringify([error]) }] } });
+}
+
 /** A JSON-RPC error in place of a list the guard could not filter: it must not offer tools it forbids. */
 function unfilterableListing(text, message) {
 	let id = null;
@@ -73,8 +81,11 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 		const bodyText = JSON.stringify(body ?? null);
 		const contextText = JSON.stringify(context);
 		let answer = core.guard.inspect(bodyText, contextText, undefined);
-		if (answer.ok?.needs === 'flows') answer = core.guard.inspect(bodyText, contextText, await loadFlowGraphJson(database));
+		// The core asks for what only the database knows, then judges again with it.
+		if (answer.ok?.needs === 'flows') answer = core.guard.inspect(bodyText, contextText, JSON.stringify({ flows: await loadFlowGraph(database) }));
+		else if (answer.ok?.needs === 'file') answer = core.guard.inspect(bodyText, contextText, JSON.stringify({ file: await loadFileFolder(database, answer.ok.id) }));
 		if (answer.error) throw new Error(`${answer.error.kind}: ${answer.error.message}`);
+		if (answer.ok?.needs) throw new Error(`the core still needs ${answer.ok.needs} after it was loaded`);
 		return answer.ok;
 	}
 
@@ -83,15 +94,25 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	 * `record` is an object, or the core's JSON text of one (only calls that write have a tripwire `store`,
 	 * and their record is already an object).
 	 */
-	function recordCompletion(res, record, { timestamp, started, writtenAhead, store, hideTools }) {
+	function recordCompletion(res, record, { timestamp, started, writtenAhead, store, hideTools, answerFilter }) {
 		let body = null;
+		let findings = null;
 		const json = res.json.bind(res);
 		res.json = (value) => {
-			let text = JSON.stringify(value);
-			if (text === undefined) return json(value);
-			if (hideTools?.length > 0) {
-				const filtered = core.filterListing(text, JSON.stringify(hideTools));
-				text = filtered.ok ?? unfilterableListing(text, filtered.error?.message);
+			let text;
+			try {
+				text = JSON.stringify(value);
+				if (text === undefined) return json(value);
+				if (hideTools?.length > 0) {
+					const filtered = core.filterListing(text, JSON.stringify(hideTools));
+					text = filtered.ok ?? unfilterableListing(text, filtered.error?.message);
+				}
+				if (answerFilter) ({ text, findings } = filterAnswer(text, answerFilter));
+			} catch (error) {
+				// An answer that cannot even be serialised (e.g. nested too deep) is withheld, never sent raw.
+				logger.error(`[mcp-guard] could not check an answer, withholding it: ${error?.message}`);
+				text = withheldAnswer(value?.id, error?.message);
+				findings = JSON.stringify({ withheld: String(error?.message) });
 			}
 			body = text;
 			if (!res.get('Content-Type')) res.set('Content-Type', 'application/json; charset=utf-8');
@@ -104,8 +125,19 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 			const final = tripped
 				? { ...record, decision: 'denied', rule: tripped.rule, reason: `${tripped.reason} (stopped inside Directus by the delete tripwire)` }
 				: record;
-			audit.complete(final, timestamp, { outcome, duration_ms: performance.now() - started, writtenAhead });
+			audit.complete(final, timestamp, { outcome, duration_ms: performance.now() - started, writtenAhead, findings });
 		});
+	}
+
+	/**
+	 * Redaction and injection defence on the way out. Whatever the core cannot check is replaced by its
+	 * tool error; if the core itself fails, by the guard's own: an answer is never sent unchecked.
+	 */
+	function filterAnswer(text, { collection, requestId }) {
+		const answer = core.guard.filterAnswer(text, collection ?? undefined, JSON.stringify(requestId ?? null));
+		if (answer.ok) return { text: answer.ok.text, findings: answer.ok.findings };
+		logger.error(`[mcp-guard] could not filter an answer, withholding it: ${answer.error?.message}`);
+		return { text: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }) };
 	}
 
 	return {
@@ -134,8 +166,9 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				return judgement.response ? res.json(judgement.response) : res.send();
 			}
 
+			const answerFilter = judgement.filter_answer ? { collection: judgement.answer_collection, requestId: req.body?.id } : null;
 			if (!judgement.mutating) {
-				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false, hideTools: judgement.hide_tools });
+				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false, hideTools: judgement.hide_tools, answerFilter });
 				return next();
 			}
 			const record = JSON.parse(judgement.audit);
@@ -148,7 +181,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				return sendRefusal(res, req.body, FAIL_CLOSED.auditWriteFailed, error?.message);
 			}
 			const store = { tripped: null };
-			recordCompletion(res, record, { timestamp, started, writtenAhead: true, store });
+			recordCompletion(res, record, { timestamp, started, writtenAhead: true, store, answerFilter });
 			const done = requestContext.run(store, next);
 			res.once('close', done);
 		},

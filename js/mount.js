@@ -33,7 +33,11 @@ export function mountTrampoline(app, emitter, logger) {
 			logger.warn('[mcp-guard] /mcp called while the guard is not loaded; refusing');
 			return sendRefusal(res, req.body, FAIL_CLOSED.notLoaded);
 		}
-		return guard.handle(req, res, next);
+		// Whatever goes wrong in the guard is a refusal, never an unhandled rejection that stops Directus.
+		return guard.handle(req, res, next).catch((error) => {
+			logger.error(`[mcp-guard] the guard failed on a /mcp request, refusing it: ${error?.stack ?? error}`);
+			if (!res.headersSent) sendRefusal(res, req.body, FAIL_CLOSED.internalError, error?.message);
+		});
 	});
 
 	// Requests Directus refused before routing (unreadable JSON, bad credentials, …) still get an audit row:

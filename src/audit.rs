@@ -3,6 +3,7 @@
 use crate::effects::Effect;
 use crate::message::ToolMode;
 use crate::policy::Decision;
+use crate::secrets::{find_secrets, redact_text, sensitive_field, DetectorOptions, SecretKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -81,38 +82,6 @@ const MAX_ARRAY_ITEMS: usize = 50;
 const MAX_DEPTH: usize = 12;
 const MAX_TEXT_BYTES: usize = 16 * 1024;
 
-/// Field names whose values are never written to the log.
-const SECRET_NAMES: &[(&str, &str)] = &[
-    ("password", "password"),
-    ("passwd", "password"),
-    ("secret", "secret"),
-    ("token", "token"),
-    ("apikey", "api_key"),
-    ("api_key", "api_key"),
-    ("api-key", "api_key"),
-    ("authorization", "credential"),
-    ("credential", "credential"),
-    ("private_key", "private_key"),
-    ("privatekey", "private_key"),
-    ("access_key", "api_key"),
-    ("ssn", "ssn"),
-];
-
-/// Prefixes of well-known credential formats, masked wherever they appear as a whole value.
-const SECRET_PREFIXES: &[(&str, &str)] = &[
-    ("sk_live_", "api_key"),
-    ("sk_test_", "api_key"),
-    ("rk_live_", "api_key"),
-    ("ghp_", "api_key"),
-    ("gho_", "api_key"),
-    ("github_pat_", "api_key"),
-    ("xoxb-", "api_key"),
-    ("xoxp-", "api_key"),
-    ("AKIA", "api_key"),
-    ("sk-", "api_key"),
-    ("-----BEGIN", "private_key"),
-];
-
 /// The arguments as they go into the log: obvious secrets masked, long values cut, at most 16 KiB.
 pub fn redact_arguments(arguments: &Value) -> String {
     let text = redact_value(arguments, None, 0).to_string();
@@ -127,22 +96,26 @@ pub fn redact_arguments(arguments: &Value) -> String {
 }
 
 fn redact_value(value: &Value, key: Option<&str>, depth: usize) -> Value {
-    if let Some(kind) = key.and_then(secret_name_kind) {
+    if let Some(kind) = key.and_then(|k| sensitive_field(k, &[])) {
         if !value.is_null() && !value.is_object() && !value.is_array() {
             return Value::String(format!("[redacted:{kind}]"));
         }
     }
     match value {
         Value::String(s) => {
-            if let Some(kind) = secret_value_kind(s) {
-                return Value::String(format!("[redacted:{kind}]"));
-            }
-            let chars = s.chars().count();
+            // Secrets inside the text are masked where they stand; if the detectors are unavailable the
+            // whole value is withheld rather than logged.
+            let masked = match redact_text(s, LOG_DETECTORS, &mut |_| {}) {
+                Some(Some(masked)) => masked,
+                Some(None) => s.clone(),
+                None => return Value::String("[withheld]".into()),
+            };
+            let chars = masked.chars().count();
             if chars > MAX_STRING_CHARS {
-                let kept: String = s.chars().take(MAX_STRING_CHARS).collect();
+                let kept: String = masked.chars().take(MAX_STRING_CHARS).collect();
                 Value::String(format!("{kept}…[{chars} chars]"))
             } else {
-                value.clone()
+                Value::String(masked)
             }
         }
         Value::Array(items) if depth >= MAX_DEPTH => Value::String(format!("[array of {}]", items.len())),
@@ -164,29 +137,27 @@ fn redact_value(value: &Value, key: Option<&str>, depth: usize) -> Value {
     }
 }
 
-fn secret_name_kind(name: &str) -> Option<&'static str> {
-    let lower = name.to_ascii_lowercase();
-    SECRET_NAMES.iter().find(|(pattern, _)| lower.contains(pattern)).map(|(_, kind)| *kind)
+/// The log masks keys, tokens, card numbers and the like; contact details stay, as they identify people
+/// an administrator may need to find.
+const LOG_DETECTORS: DetectorOptions = DetectorOptions { enabled: true, contact: false };
+
+/// The kinds of secret values the arguments carry (keys, tokens, card numbers, …), for the setting that
+/// refuses such calls.
+pub fn secrets_in_arguments(arguments: &Value) -> Vec<SecretKind> {
+    let mut kinds = Vec::new();
+    collect_secrets(arguments, 0, &mut kinds);
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
 }
 
-fn secret_value_kind(value: &str) -> Option<&'static str> {
-    let trimmed = value.trim();
-    if let Some((_, kind)) =
-        SECRET_PREFIXES.iter().find(|(p, _)| trimmed.starts_with(p) && trimmed.len() >= p.len() + 8)
-    {
-        return Some(kind);
+fn collect_secrets(value: &Value, depth: usize, out: &mut Vec<SecretKind>) {
+    match value {
+        Value::String(s) => out.extend(find_secrets(s, LOG_DETECTORS).unwrap_or_default().into_iter().map(|f| f.kind)),
+        Value::Array(items) if depth < MAX_DEPTH * 4 => items.iter().for_each(|v| collect_secrets(v, depth + 1, out)),
+        Value::Object(map) if depth < MAX_DEPTH * 4 => map.values().for_each(|v| collect_secrets(v, depth + 1, out)),
+        _ => {}
     }
-    if looks_like_jwt(trimmed) {
-        return Some("jwt");
-    }
-    None
-}
-
-fn looks_like_jwt(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('.').collect();
-    parts.len() == 3
-        && s.starts_with("eyJ")
-        && parts.iter().all(|p| p.len() >= 4 && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 #[cfg(test)]
@@ -198,15 +169,26 @@ mod tests {
     fn masks_secret_fields_and_secret_values() {
         let text = redact_arguments(&json!({
             "data": {"api_key": "abc", "note": "sk_live_51HxYzABCDEFGH", "title": "ok", "nested": {"Password": 5}},
+            "query": {"filter": {"note": {"_contains": "pasted ghp_1234567890abcdefghijABCDEFGHIJ123456 here"}}},
             "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
         }));
-        assert!(!text.contains("abc") && !text.contains("sk_live_51"), "{text}");
+        assert!(!text.contains("abc") && !text.contains("sk_live_51") && !text.contains("ghp_12"), "{text}");
+        assert!(text.contains("pasted [redacted:github_token] here"), "{text}");
         assert!(
             text.contains("[redacted:api_key]")
                 && text.contains("[redacted:password]")
                 && text.contains("[redacted:jwt]")
+                && text.contains("[redacted:stripe_key]"),
+            "{text}"
         );
         assert!(text.contains("\"title\":\"ok\""));
+    }
+
+    #[test]
+    fn secret_values_in_arguments_are_named_for_the_deny_setting() {
+        let args = json!({"data": [{"note": "key AKIAIOSFODNN7EXAMPLE"}, {"title": "fine"}]});
+        assert_eq!(secrets_in_arguments(&args), vec![SecretKind::AwsAccessKey]);
+        assert!(secrets_in_arguments(&json!({"data": {"title": "no secrets, id 12"}})).is_empty());
     }
 
     #[test]

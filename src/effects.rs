@@ -239,10 +239,11 @@ fn classify_tool(name: &str, arguments: Option<&Value>, ctx: &Context) -> Result
             };
             Ok(ToolEffects::of(None, effects))
         }
-        "assets" => Ok(ToolEffects::of(
-            None,
-            vec![Effect::new(EffectKind::Read, "directus_files", KeyScope::Keys(1), "assets.id")],
-        )),
+        "assets" => {
+            let id = args.get("id").and_then(Value::as_str).map(str::to_string);
+            let read = Effect::new(EffectKind::Read, "directus_files", KeyScope::Keys(1), "assets.id").with_target(id);
+            Ok(ToolEffects::of(None, vec![read]))
+        }
         _ => Err(ClassifyError::UnknownTool { name: name.to_string(), mode: "legacy" }),
     }
 }

@@ -271,8 +271,13 @@ mod properties {
     fn judge(call: &crate::effects::Classified, settings: &Settings, graph: Option<&FlowGraph>) -> Decision {
         let caller = Caller { user: Some("u1".into()), role: Some("r1".into()), ..Caller::default() };
         let guard = ["mcp_guard_log".to_string()];
-        let facts =
-            Facts { subject: Subject { caller: &caller, local_time: None }, guard_collections: &guard, flows: graph };
+        let facts = Facts {
+            subject: Subject { caller: &caller, local_time: None },
+            guard_collections: &guard,
+            flows: graph,
+            file: None,
+            argument_secrets: &[],
+        };
         decide(call, settings, &facts).decision
     }
 

@@ -1,14 +1,17 @@
 //! The whole judgement of one `/mcp` message: parse, classify, decide, and build its audit record.
 
-use crate::audit::{redact_arguments, AuditRecord, Caller};
+use crate::audit::{redact_arguments, secrets_in_arguments, AuditRecord, Caller};
 use crate::effects::{classify, Classified, ClassifyError, Context, Effect, EffectKind, KeyScope, LEGACY_TOOLS};
 use crate::flows::FlowGraph;
 use crate::message::{parse_message_text, RpcMessage, ToolMode};
 use crate::network::LocalTime;
+use crate::policy::FileFact;
 use crate::policy::{admit, check_deletes, decide, hidden_tools, Facts, Rule, Subject, Verdict};
 use crate::relations::RelationIndex;
 use crate::response::{denial_result, invalid_request};
+use crate::settings::AssetsPolicy;
 use crate::settings::{guard_collections, Settings, SettingsError};
+use serde::Deserialize;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -42,6 +45,10 @@ pub struct Judgement {
     pub mutating: bool,
     /// Tools to take out of the answer (`tools/list`, registry `search`): the caller may not use them.
     pub hide_tools: Vec<&'static str>,
+    /// The answer must pass the redaction and injection filter on its way out.
+    pub filter_answer: bool,
+    /// The collection the answer's rows belong to, for per-collection field lists and record names.
+    pub answer_collection: Option<String>,
     /// Handed to JS as JSON text: most calls only queue it, and it is read when the row is written.
     #[serde(serialize_with = "as_json_text")]
     pub audit: AuditRecord,
@@ -57,9 +64,21 @@ pub enum Inspection {
     Judged(Box<Judgement>),
     /// The call runs or writes flows: load the flow graph and inspect again with it.
     NeedsFlows,
+    /// An `assets` call while file contents are limited to folders: load this file's folder and inspect again.
+    NeedsFile(String),
 }
 
-pub fn inspect(req: &Request, relations: &RelationIndex, flows: Option<&FlowGraph>) -> Inspection {
+/// What the JS side loads from the database when the core asks for it.
+#[derive(Debug, Default, Deserialize)]
+pub struct LoadedFacts {
+    #[serde(default)]
+    pub flows: Option<FlowGraph>,
+    #[serde(default)]
+    pub file: Option<FileFact>,
+}
+
+pub fn inspect(req: &Request, relations: &RelationIndex, loaded: &LoadedFacts) -> Inspection {
+    let flows = loaded.flows.as_ref();
     if !req.accepts_json {
         let verdict = Verdict::deny(
             Rule::NotAcceptable,
@@ -91,12 +110,26 @@ pub fn inspect(req: &Request, relations: &RelationIndex, flows: Option<&FlowGrap
     if matches!(classified, Err(ClassifyError::NeedsFlows)) {
         return Inspection::NeedsFlows;
     }
+    if let (Ok(call), Ok(settings)) = (&classified, req.settings) {
+        if let (AssetsPolicy::Folders(_), true, None) =
+            (&settings.assets, call.effective_tool() == "assets", &loaded.file)
+        {
+            let id = call.effects.first().and_then(|e| e.target.clone()).unwrap_or_default();
+            return Inspection::NeedsFile(id);
+        }
+    }
+    let argument_secrets = arguments.as_ref().map(secrets_in_arguments).unwrap_or_default();
     let verdict = match (&classified, req.settings, guard_collections()) {
         (_, Err(err), _) => Verdict::for_settings_error(err),
         (_, _, Err(err)) => Verdict::for_settings_error(&err),
         (Ok(call), Ok(settings), Ok(own)) => {
             let subject = Subject { caller: req.caller, local_time: req.local_time };
-            decide(call, settings, &Facts { subject, guard_collections: &own, flows })
+            let file = loaded.file.as_ref();
+            decide(
+                call,
+                settings,
+                &Facts { subject, guard_collections: &own, flows, file, argument_secrets: &argument_secrets },
+            )
         }
         (Err(err), Ok(settings), _) if !settings.guard_enabled => Verdict::allow(Rule::GuardDisabled, err.to_string()),
         (Err(err), Ok(_), _) => Verdict::for_classify_error(err),
@@ -160,6 +193,10 @@ fn judged(
         mutating,
     };
     let status = if verdict.is_denied() { denial_status } else { 200 };
+    // Allowed answers carry data; denials are the guard's own text. A guard switched off filters nothing.
+    let filter_answer =
+        !verdict.is_denied() && matches!(req.settings, Ok(s) if s.guard_enabled && !s.protection.is_off());
+    let answer_collection = call.and_then(|c| c.effects.first()).map(|e| e.collection.clone()).filter(|c| c != "*");
     Inspection::Judged(Box::new(Judgement {
         allowed: !verdict.is_denied(),
         rule: verdict.rule.id(),
@@ -169,6 +206,8 @@ fn judged(
         status,
         mutating,
         hide_tools,
+        filter_answer,
+        answer_collection,
         audit,
     }))
 }
@@ -220,7 +259,7 @@ mod tests {
             local_time: None,
             record_id: "r1".into(),
         };
-        inspect(&req, &RelationIndex::default(), None)
+        inspect(&req, &RelationIndex::default(), &LoadedFacts::default())
     }
 
     fn run(body: &str, settings: Value, accepts_json: bool) -> Inspection {
@@ -236,7 +275,7 @@ mod tests {
                 local_time: None,
                 record_id: "r1".into(),
             };
-            return inspect(&req, &RelationIndex::default(), None);
+            return inspect(&req, &RelationIndex::default(), &LoadedFacts::default());
         }
         run_as(body, settings, &caller, ToolMode::Legacy)
     }
@@ -244,7 +283,7 @@ mod tests {
     fn judged(i: Inspection) -> Judgement {
         match i {
             Inspection::Judged(j) => *j,
-            Inspection::NeedsFlows => panic!("unexpected NeedsFlows"),
+            Inspection::NeedsFlows | Inspection::NeedsFile(_) => panic!("unexpected request for facts"),
         }
     }
 

@@ -9,7 +9,9 @@
 pub mod audit;
 pub mod directory;
 pub mod effects;
+pub mod filter;
 pub mod flows;
+pub mod injection;
 pub mod inspect;
 pub mod listing;
 pub mod message;
@@ -18,6 +20,7 @@ pub mod policy;
 pub mod query_paths;
 pub mod relations;
 pub mod response;
+pub mod secrets;
 pub mod settings;
 
 #[cfg(target_arch = "wasm32")]

@@ -10,7 +10,8 @@ use crate::flows::FlowGraph;
 use crate::message::MessageError;
 use crate::network::{host_allowed, url_host, LocalTime};
 use crate::query_paths::ReadLimit;
-use crate::settings::{Mode, OutsideHours, Settings, SettingsError};
+use crate::secrets::SecretKind;
+use crate::settings::{ArgumentSecrets, AssetsPolicy, Mode, OutsideHours, Settings, SettingsError};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,6 +50,11 @@ pub enum Rule {
     UpdateByQuery,
     BatchCap,
     ReadLimitCap,
+    AssetsDisabled,
+    AssetsFolderNotAllowed,
+    SecretsInArguments,
+    InjectionBlocked,
+    UnreadableResult,
     InvalidMessage,
     NotAcceptable,
     UnknownTool,
@@ -85,6 +91,11 @@ impl Rule {
             Rule::UpdateByQuery => "caps.update-by-query",
             Rule::BatchCap => "caps.batch",
             Rule::ReadLimitCap => "caps.read-limit",
+            Rule::AssetsDisabled => "assets.disabled",
+            Rule::AssetsFolderNotAllowed => "assets.folder-not-allowed",
+            Rule::SecretsInArguments => "secrets.in-arguments",
+            Rule::InjectionBlocked => "injection.blocked",
+            Rule::UnreadableResult => "filter.unreadable-result",
             Rule::InvalidMessage => "request.invalid-message",
             Rule::NotAcceptable => "request.not-acceptable",
             Rule::UnknownTool => "request.unknown-tool",
@@ -94,7 +105,7 @@ impl Rule {
     }
 
     /// What a person can do about a denial.
-    fn remedy(self) -> &'static str {
+    pub fn remedy(self) -> &'static str {
         match self {
             Rule::DeletesDisabled | Rule::UnknownEffect => {
                 "Deletes are off for MCP. An administrator can turn on \"Allow Deletes\" in Settings → AI, or a person can make this change in the Data Studio."
@@ -155,6 +166,21 @@ impl Rule {
             }
             Rule::ReadLimitCap => {
                 "Ask for fewer rows at a time (a smaller limit, paging with offset or page), or an administrator can raise Max Read Limit in Settings → AI."
+            }
+            Rule::AssetsDisabled => {
+                "File contents are off for MCP (File Contents in Settings → AI). Read the file's metadata with the files tool instead."
+            }
+            Rule::AssetsFolderNotAllowed => {
+                "MCP may read the contents of files in the Folders for File Contents only (Settings → AI)."
+            }
+            Rule::SecretsInArguments => {
+                "Do not put keys, tokens or card numbers into tool calls. Leave the secret out, or a person can enter it in the Data Studio."
+            }
+            Rule::InjectionBlocked => {
+                "A person should review that content in the Data Studio. An administrator can set Prompt Injection Defence to flag or sanitize in Settings → AI to let such results through with a warning."
+            }
+            Rule::UnreadableResult => {
+                "Ask for less data at a time (fewer rows or fields). If it keeps happening, an administrator can read the Directus log."
             }
             Rule::InvalidMessage => "Send one JSON-RPC 2.0 message object per request, as MCP clients do.",
             Rule::NotAcceptable => "Send \"Accept: application/json\"; this server does not stream.",
@@ -300,11 +326,27 @@ const CONTENT_SYSTEM_COLLECTIONS: &[&str] = &["directus_files", "directus_folder
 
 const SETTINGS_COLLECTION: &str = "directus_settings";
 
+/// A file the `assets` tool would return, with its folder.
+#[derive(Debug, Clone, Default, serde::Deserialize, PartialEq)]
+pub struct FileFact {
+    /// There is no file with that id.
+    #[serde(default)]
+    pub missing: bool,
+    #[serde(default)]
+    pub folder: Option<String>,
+    #[serde(default)]
+    pub folder_name: Option<String>,
+}
+
 /// Everything `decide` needs to know besides the call.
 pub struct Facts<'a> {
     pub subject: Subject<'a>,
     pub guard_collections: &'a [String],
     pub flows: Option<&'a FlowGraph>,
+    /// The file of an `assets` call, when it was loaded.
+    pub file: Option<&'a FileFact>,
+    /// Secret values the call's arguments carry.
+    pub argument_secrets: &'a [SecretKind],
 }
 
 pub fn decide(call: &Classified, settings: &Settings, facts: &Facts) -> Verdict {
@@ -334,6 +376,8 @@ pub fn decide(call: &Classified, settings: &Settings, facts: &Facts) -> Verdict 
         check_audit_evasion(call),
         check_exfiltration(call, settings, facts.flows),
         check_caps(call, settings),
+        check_assets(call, settings, facts.file),
+        check_argument_secrets(settings, facts.argument_secrets),
         check_deletes(&call.effects, settings),
     ];
     if let Some(denied) = checks.into_iter().flatten().next() {
@@ -515,6 +559,46 @@ fn check_caps(call: &Classified, settings: &Settings) -> Option<Verdict> {
         )),
         _ => None,
     }
+}
+
+fn check_assets(call: &Classified, settings: &Settings, file: Option<&FileFact>) -> Option<Verdict> {
+    if call.effective_tool() != "assets" {
+        return None;
+    }
+    match &settings.assets {
+        AssetsPolicy::Allow => None,
+        AssetsPolicy::Off => {
+            Some(Verdict::deny(Rule::AssetsDisabled, "the assets tool, which returns file contents, is off for MCP"))
+        }
+        AssetsPolicy::Folders(folders) => {
+            let file = file.filter(|f| !f.missing);
+            let inside = file.is_some_and(|f| {
+                f.folder.as_ref().is_some_and(|id| folders.contains(id))
+                    || f.folder_name.as_ref().is_some_and(|name| folders.contains(name))
+            });
+            (!inside).then(|| {
+                let place = match file {
+                    Some(FileFact { folder_name: Some(name), .. }) => format!("in folder {name}"),
+                    Some(_) => "outside any folder".to_string(),
+                    None => "that does not exist".to_string(),
+                };
+                Verdict::deny(
+                    Rule::AssetsFolderNotAllowed,
+                    format!(
+                        "this call would return the contents of a file {place}, outside the Folders for File Contents"
+                    ),
+                )
+            })
+        }
+    }
+}
+
+fn check_argument_secrets(settings: &Settings, found: &[SecretKind]) -> Option<Verdict> {
+    if settings.argument_secrets != ArgumentSecrets::Deny || found.is_empty() {
+        return None;
+    }
+    let kinds: Vec<&str> = found.iter().map(|k| k.name()).collect();
+    Some(Verdict::deny(Rule::SecretsInArguments, format!("the call's arguments carry a secret ({})", kinds.join(", "))))
 }
 
 /// Allow Deletes, against every delete effect however it is phrased, refined per collection: with Allow

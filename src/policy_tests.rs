@@ -33,7 +33,13 @@ fn log() -> Vec<String> {
 
 fn judge_as(c: &Classified, s: &Settings, who: &Caller, at: Option<LocalTime>) -> Verdict {
     let guard = log();
-    let facts = Facts { subject: Subject { caller: who, local_time: at }, guard_collections: &guard, flows: None };
+    let facts = Facts {
+        subject: Subject { caller: who, local_time: at },
+        guard_collections: &guard,
+        flows: None,
+        file: None,
+        argument_secrets: &[],
+    };
     decide(c, s, &facts)
 }
 

@@ -4,7 +4,9 @@
 //! names exists: a broken policy is never half-applied. The same check refuses an invalid save.
 
 use crate::directory::Directory;
+use crate::filter::{InjectionMode, Protection};
 use crate::network::{parse_clock, HostPattern, IpAllowlist, Window, DAYS};
+use crate::secrets::DetectorOptions;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -163,6 +165,22 @@ pub struct Hours {
     pub outside: OutsideHours,
 }
 
+/// What the `assets` tool (file bytes) may return.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssetsPolicy {
+    Allow,
+    /// Only files in these folders (ids or names).
+    Folders(BTreeSet<String>),
+    Off,
+}
+
+/// What happens to a call whose arguments carry a secret value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgumentSecrets {
+    Mask,
+    Deny,
+}
+
 /// The policy of one instant, taken from the `directus_settings` row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -177,6 +195,10 @@ pub struct Settings {
     pub ip_allowlist: IpAllowlist,
     /// `None`: MCP may be used at any time.
     pub hours: Option<Hours>,
+    /// Redaction and prompt-injection defence of what MCP returns.
+    pub protection: Protection,
+    pub assets: AssetsPolicy,
+    pub argument_secrets: ArgumentSecrets,
 }
 
 impl Settings {
@@ -219,7 +241,33 @@ impl Settings {
                 })
             },
             hours: r.hours(directory),
+            protection: Protection {
+                field_rules: r.boolean("mcp_guard_redact_field_rules"),
+                extra_fields: r.list("mcp_guard_redact_fields"),
+                collection_fields: r.collection_fields(directory),
+                detectors: DetectorOptions {
+                    enabled: r.boolean("mcp_guard_redact_values"),
+                    contact: r.boolean("mcp_guard_redact_contact"),
+                },
+                injection: r
+                    .choice("mcp_guard_injection_mode")
+                    .and_then(|m| InjectionMode::parse(&m))
+                    .unwrap_or(InjectionMode::Block),
+                trusted_hosts: Vec::new(),
+            },
+            assets: match r.choice("mcp_guard_assets").as_deref() {
+                Some("allow") => AssetsPolicy::Allow,
+                Some("folders") => AssetsPolicy::Folders(r.list("mcp_guard_assets_folders").into_iter().collect()),
+                _ => AssetsPolicy::Off,
+            },
+            argument_secrets: match r.choice("mcp_guard_argument_secrets").as_deref() {
+                Some("mask") => ArgumentSecrets::Mask,
+                _ => ArgumentSecrets::Deny,
+            },
         };
+        // Links in results may carry data to the hosts MCP may contact anyway.
+        let mut settings = settings;
+        settings.protection.trusted_hosts = settings.exfiltration.allowed_hosts.clone();
         if r.problems.is_empty() {
             Ok(settings)
         } else {
@@ -482,6 +530,25 @@ impl RowReader<'_> {
         out
     }
 
+    fn collection_fields(&mut self, directory: &Directory) -> HashMap<String, BTreeSet<String>> {
+        let field = "mcp_guard_redact_collection_fields";
+        let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for row in self.rows(field) {
+            let (Some(collection), Some(fields)) =
+                (self.text_of(field, &row, "collection"), self.text_of(field, &row, "fields"))
+            else {
+                continue;
+            };
+            if !directory.has_collection(collection) {
+                self.problem(field, format!("there is no collection \"{collection}\""));
+                continue;
+            }
+            let names = fields.split(',').map(str::trim).filter(|f| !f.is_empty()).map(str::to_string);
+            out.entry(collection.to_string()).or_default().extend(names);
+        }
+        out
+    }
+
     fn hours(&mut self, directory: &Directory) -> Option<Hours> {
         let field = "mcp_guard_hours";
         let mut windows = Vec::new();
@@ -575,6 +642,10 @@ pub(crate) mod tests {
         assert!(s.ip_allowlist.is_empty() && s.hours.is_none());
         assert_eq!(s.caps.max_keys, Some(100));
         assert!(!s.caps.allow_update_by_query);
+        // Issue 4's defaults: field rules and value detectors on, injection flagged, contact details kept.
+        assert!(s.protection.field_rules && s.protection.detectors.enabled && !s.protection.detectors.contact);
+        assert_eq!(s.protection.injection, InjectionMode::Flag);
+        assert_eq!((s.assets.clone(), s.argument_secrets), (AssetsPolicy::Allow, ArgumentSecrets::Mask));
     }
 
     #[test]

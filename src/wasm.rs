@@ -6,8 +6,8 @@
 
 use crate::audit::{Caller, RecordIds};
 use crate::directory::Directory;
-use crate::flows::FlowGraph;
-use crate::inspect::{inspect, judge_delete_event, Inspection, Request};
+use crate::filter::{filter_answer, unfilterable_answer, AnswerContext, Findings};
+use crate::inspect::{inspect, judge_delete_event, Inspection, LoadedFacts, Request};
 use crate::listing::filter_listing;
 use crate::message::ToolMode;
 use crate::network::LocalTime;
@@ -137,17 +137,18 @@ impl Guard {
         }
     }
 
-    /// Judges one message. `context_json` is `{tool_mode, caller, accepts_json}`; `flows_json` is the
-    /// flow graph, given only after an answer of `{ok: {needs: "flows"}}`.
-    pub fn inspect(&mut self, body_json: &str, context_json: &str, flows_json: Option<String>) -> JsValue {
+    /// Judges one message. `context_json` is `{tool_mode, caller, accepts_json, local_time}`; `facts_json`
+    /// is what the core asked for with `{ok: {needs: "flows"}}` (`{flows}`) or `{ok: {needs: "file", id}}`
+    /// (`{file}`).
+    pub fn inspect(&mut self, body_json: &str, context_json: &str, facts_json: Option<String>) -> JsValue {
         let ctx: InspectContext = match serde_json::from_str(context_json) {
             Ok(c) => c,
             Err(e) => return error("context", e),
         };
-        let flows = match flows_json.as_deref().map(serde_json::from_str::<FlowGraph>) {
-            None => None,
-            Some(Ok(graph)) => Some(graph),
-            Some(Err(e)) => return error("flows", e),
+        let loaded = match facts_json.as_deref().map(serde_json::from_str::<LoadedFacts>) {
+            None => LoadedFacts::default(),
+            Some(Ok(facts)) => facts,
+            Some(Err(e)) => return error("facts", e),
         };
         let record_id = match self.ids.as_mut() {
             Some(ids) => ids.next_id(),
@@ -162,10 +163,51 @@ impl Guard {
             local_time: ctx.local_time,
             record_id,
         };
-        match inspect(&request, &self.relations, flows.as_ref()) {
+        match inspect(&request, &self.relations, &loaded) {
             Inspection::Judged(judgement) => to_js(&Answer::Ok(judgement)),
             Inspection::NeedsFlows => to_js(&Answer::Ok(json!({ "needs": "flows" }))),
+            Inspection::NeedsFile(id) => to_js(&Answer::Ok(json!({ "needs": "file", "id": id }))),
         }
+    }
+
+    /// Redacts and scans an answer on its way to the client. Returns `{text, findings, blocked}`: `text` to
+    /// send (a tool error in place of an answer that could not be checked), `findings` as JSON text for the
+    /// audit row. The text crosses as a plain string: answers can be megabytes.
+    #[wasm_bindgen(js_name = filterAnswer)]
+    pub fn filter_answer(&self, answer_json: &str, collection: Option<String>, request_id_json: &str) -> JsValue {
+        let settings = match &self.settings {
+            Ok(s) => s,
+            Err(e) => return error("settings", e),
+        };
+        let ctx = AnswerContext { collection: collection.as_deref(), relations: &self.relations };
+        let (text, findings, blocked, failure) = match filter_answer(answer_json, &ctx, &settings.protection) {
+            Ok(f) => (f.text, f.findings, f.blocked, None),
+            Err(err) => {
+                let id = serde_json::from_str(request_id_json).unwrap_or(Value::Null);
+                (unfilterable_answer(id, &err).to_string(), Findings::default(), true, Some(err.to_string()))
+            }
+        };
+        let findings_json = match (&failure, findings.is_empty()) {
+            (Some(reason), _) => json!({ "withheld": reason }).to_string(),
+            (None, true) => String::new(),
+            (None, false) => serde_json::to_string(&findings).unwrap_or_default(),
+        };
+        let out = js_sys::Object::new();
+        let set = |key: &str, value: JsValue| js_sys::Reflect::set(&out, &JsValue::from_str(key), &value).is_ok();
+        let ok = set("text", JsValue::from_str(&text))
+            && set(
+                "findings",
+                if findings_json.is_empty() { JsValue::NULL } else { JsValue::from_str(&findings_json) },
+            )
+            && set("blocked", JsValue::from_bool(blocked));
+        if !ok {
+            return error("filter", "the answer could not be handed back");
+        }
+        let answer = js_sys::Object::new();
+        if js_sys::Reflect::set(&answer, &JsValue::from_str("ok"), &out).is_err() {
+            return error("filter", "the answer could not be handed back");
+        }
+        answer.into()
     }
 
     /// The second layer: may this delete, seen by a filter hook inside an MCP request, go ahead?
