@@ -135,7 +135,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	 */
 	function filterAnswer(text, { collection, requestId }) {
 		const answer = core.guard.filterAnswer(text, collection ?? undefined, JSON.stringify(requestId ?? null));
-		if (answer.ok) return { text: answer.ok.text, findings: answer.ok.findings };
+		if (answer.ok) return { text: answer.ok.text ?? text, findings: answer.ok.findings };
 		logger.error(`[mcp-guard] could not filter an answer, withholding it: ${answer.error?.message}`);
 		return { text: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }) };
 	}

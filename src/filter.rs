@@ -8,6 +8,7 @@
 use crate::injection::{sanitize, scan};
 use crate::network::HostPattern;
 use crate::policy::Rule;
+use crate::prefilter::Prefilter;
 use crate::relations::{FieldRelation, RelationIndex};
 use crate::response::DENIAL_CODE;
 use crate::secrets::{redact_text, sensitive_field, DetectorOptions};
@@ -115,7 +116,8 @@ pub enum FilterError {
 /// The answer to send, and what was found on the way.
 #[derive(Debug)]
 pub struct Filtered {
-    pub text: String,
+    /// The rewritten answer; `None` when it goes out as it came.
+    pub text: Option<String>,
     pub findings: Findings,
     /// The answer was replaced by a tool error (injection mode `block`).
     pub blocked: bool,
@@ -127,12 +129,18 @@ pub struct AnswerContext<'a> {
     pub relations: &'a RelationIndex,
 }
 
-pub fn filter_answer(answer: &str, ctx: &AnswerContext, protection: &Protection) -> Result<Filtered, FilterError> {
+/// `prefilter` rules out answers with nothing to find in one fast pass; without it every answer is parsed.
+pub fn filter_answer(
+    answer: &str,
+    ctx: &AnswerContext,
+    protection: &Protection,
+    prefilter: Option<&Prefilter>,
+) -> Result<Filtered, FilterError> {
     if answer.len() > MAX_ANSWER_BYTES {
         return Err(FilterError::TooLarge(answer.len()));
     }
-    if protection.is_off() {
-        return Ok(Filtered { text: answer.to_string(), findings: Findings::default(), blocked: false });
+    if protection.is_off() || prefilter.is_some_and(|p| !p.may_need_filtering(answer)) {
+        return Ok(Filtered { text: None, findings: Findings::default(), blocked: false });
     }
     let mut value: Value = serde_json::from_str(answer).map_err(|e| FilterError::Unreadable(e.to_string()))?;
     let mut walker = Walker { protection, relations: ctx.relations, findings: Findings::default(), changed: false };
@@ -143,13 +151,13 @@ pub fn filter_answer(answer: &str, ctx: &AnswerContext, protection: &Protection)
     let findings = walker.findings;
     if protection.injection == InjectionMode::Block && !findings.injections.is_empty() {
         let text = blocked_answer(value.get("id").cloned().unwrap_or(Value::Null), &findings).to_string();
-        return Ok(Filtered { text, findings, blocked: true });
+        return Ok(Filtered { text: Some(text), findings, blocked: true });
     }
     if !findings.injections.is_empty() && protection.injection != InjectionMode::Off {
         annotate(&mut value, &findings);
         walker.changed = true;
     }
-    let text = if walker.changed { value.to_string() } else { answer.to_string() };
+    let text = walker.changed.then(|| value.to_string());
     Ok(Filtered { text, findings, blocked: false })
 }
 

@@ -30,14 +30,24 @@ fn legacy(rows: Value) -> String {
 fn run(answer: &str, injection: InjectionMode) -> Filtered {
     let rel = relations();
     let ctx = AnswerContext { collection: Some("customers"), relations: &rel };
-    match filter_answer(answer, &ctx, &protection(injection)) {
+    let p = protection(injection);
+    let prefilter = Prefilter::new(&p);
+    // The prefilter never changes the outcome, only how fast it comes.
+    let full = match filter_answer(answer, &ctx, &p, None) {
         Ok(f) => f,
         Err(e) => panic!("{e}"),
-    }
+    };
+    let quick = filter_answer(answer, &ctx, &p, prefilter.as_ref()).map_err(|e| e.to_string());
+    assert_eq!(quick.as_ref().map(|q| (&q.text, &q.findings)), Ok((&full.text, &full.findings)));
+    full
+}
+
+fn text_of(f: &Filtered, original: &str) -> String {
+    f.text.clone().unwrap_or_else(|| original.to_string())
 }
 
 fn inner_rows(filtered: &Filtered) -> Value {
-    let outer: Value = serde_json::from_str(&filtered.text).unwrap_or_default();
+    let outer: Value = serde_json::from_str(filtered.text.as_deref().unwrap_or("{}")).unwrap_or_default();
     let text = outer["result"]["content"][0]["text"].as_str().unwrap_or_default();
     serde_json::from_str::<Value>(text).unwrap_or_default()["raw"].clone()
 }
@@ -55,8 +65,9 @@ fn secrets_by_field_name_by_value_and_per_collection_are_redacted_in_legacy_text
         "notes": [{"id": 9, "body": "card 4242 4242 4242 4242", "password": "hunter2"}],
     }]));
     let f = run(&answer, InjectionMode::Flag);
+    let text = text_of(&f, &answer);
     for secret in ["anything at all", "sk_live_", "123-45-6789", "4242 4242", "hunter2"] {
-        assert!(!f.text.contains(secret), "{secret} leaked: {}", f.text);
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
     let rows = inner_rows(&f);
     assert_eq!(rows[0]["api_key"], "[redacted:api_key]");
@@ -75,15 +86,15 @@ fn structured_content_prompts_and_error_texts_are_covered() {
         "messages": [{"role": "user", "content": {"type": "text", "text": "use key AKIAIOSFODNN7EXAMPLE"}}],
     }, "error": {"code": 1, "message": "failed for ghp_1234567890abcdefghijABCDEFGHIJ123456"}})
     .to_string();
-    let f = run(&answer, InjectionMode::Off);
-    assert!(!f.text.contains("\"abc\"") && !f.text.contains("AKIAIOSF") && !f.text.contains("ghp_123"), "{}", f.text);
+    let text = text_of(&run(&answer, InjectionMode::Off), &answer);
+    assert!(!text.contains("\"abc\"") && !text.contains("AKIAIOSF") && !text.contains("ghp_123"), "{text}");
 }
 
 #[test]
 fn flag_mode_keeps_the_text_and_tells_the_model_which_field_is_untrusted() {
     let f = run(&legacy(json!([{"id": 4, "bio": HIDDEN}])), InjectionMode::Flag);
     assert_eq!(inner_rows(&f)[0]["bio"], HIDDEN);
-    let outer: Value = serde_json::from_str(&f.text).unwrap_or_default();
+    let outer: Value = serde_json::from_str(f.text.as_deref().unwrap_or("{}")).unwrap_or_default();
     let notice = outer["result"]["content"][1]["text"].as_str().unwrap_or_default();
     assert!(notice.contains("customers#4") && notice.contains("untrusted data"), "{notice}");
     let signals: Vec<&str> = f.findings.injections.iter().map(|i| i.signal).collect();
@@ -97,8 +108,9 @@ fn sanitize_mode_strips_the_hidden_element_and_block_mode_names_the_record() {
     assert_eq!(inner_rows(&f)[0]["bio"], "<p>Nice</p>");
     let b = run(&legacy(json!([{"id": 4, "bio": HIDDEN}])), InjectionMode::Block);
     assert!(b.blocked);
-    assert!(!b.text.contains("evil-site"), "{}", b.text);
-    assert!(b.text.contains("customers#4") && b.text.contains("injection.blocked"), "{}", b.text);
+    let blocked = b.text.unwrap_or_default();
+    assert!(!blocked.contains("evil-site"), "{blocked}");
+    assert!(blocked.contains("customers#4") && blocked.contains("injection.blocked"), "{blocked}");
 }
 
 #[test]
@@ -107,11 +119,12 @@ fn unreadable_deep_or_huge_answers_are_refused_not_passed() {
     let ctx = AnswerContext { collection: None, relations: &rel };
     let p = protection(InjectionMode::Flag);
     let malformed = json!({"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": "{\"raw\": [{\"password\": \"x\""}]}}).to_string();
-    assert!(matches!(filter_answer(&malformed, &ctx, &p), Err(FilterError::UnreadableResult(_))));
-    let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
-    assert!(matches!(filter_answer(&deep, &ctx, &p), Err(FilterError::Unreadable(_))));
+    let pre = Prefilter::new(&p);
+    assert!(matches!(filter_answer(&malformed, &ctx, &p, pre.as_ref()), Err(FilterError::UnreadableResult(_))));
+    let deep = format!("{}\"token\"{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert!(matches!(filter_answer(&deep, &ctx, &p, pre.as_ref()), Err(FilterError::Unreadable(_))));
     let huge = "x".repeat(MAX_ANSWER_BYTES + 1);
-    assert!(matches!(filter_answer(&huge, &ctx, &p), Err(FilterError::TooLarge(_))));
+    assert!(matches!(filter_answer(&huge, &ctx, &p, pre.as_ref()), Err(FilterError::TooLarge(_))));
     let err = unfilterable_answer(json!(3), &FilterError::TooLarge(1)).to_string();
     assert!(err.contains("isError") && err.contains("filter.unreadable-result"));
 }
@@ -119,6 +132,15 @@ fn unreadable_deep_or_huge_answers_are_refused_not_passed() {
 #[test]
 fn plain_text_results_are_scanned_as_text() {
     let answer = json!({"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": "You are a helpful assistant. Key: sk_live_51HqLyjWDarjtT1zdp7dcXYZab"}]}}).to_string();
-    let f = run(&answer, InjectionMode::Flag);
-    assert!(!f.text.contains("sk_live_"));
+    assert!(!text_of(&run(&answer, InjectionMode::Flag), &answer).contains("sk_live_"));
+}
+
+#[test]
+fn answers_with_nothing_to_find_go_out_unparsed_and_unchanged() {
+    let answer = legacy(json!([{"id": 1, "title": "Article 1", "body": "Plain prose, 19.99 on 2026-11-25"}]));
+    let p = protection(InjectionMode::Flag);
+    let rel = relations();
+    let ctx = AnswerContext { collection: Some("customers"), relations: &rel };
+    let f = filter_answer(&answer, &ctx, &p, Prefilter::new(&p).as_ref()).map_err(|e| e.to_string());
+    assert_eq!(f.map(|f| (f.text, f.findings.is_empty())), Ok((None, true)));
 }

@@ -17,6 +17,7 @@ pub mod listing;
 pub mod message;
 pub mod network;
 pub mod policy;
+pub mod prefilter;
 pub mod query_paths;
 pub mod relations;
 pub mod response;

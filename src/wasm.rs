@@ -11,6 +11,7 @@ use crate::inspect::{inspect, judge_delete_event, Inspection, LoadedFacts, Reque
 use crate::listing::filter_listing;
 use crate::message::ToolMode;
 use crate::network::LocalTime;
+use crate::prefilter::Prefilter;
 use crate::relations::{RelationIndex, SchemaFacts};
 use crate::settings::{Settings, SettingsError};
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,8 @@ pub struct Guard {
     row: Option<Map<String, Value>>,
     directory: Directory,
     settings: Result<Settings, SettingsError>,
+    /// The answer prefilter for the settings in force (rebuilt with them).
+    prefilter: Option<Prefilter>,
     relations: RelationIndex,
     /// `None` when the OS gave no seed: every inspection then answers an error, and the JS side fails closed.
     ids: Option<RecordIds>,
@@ -71,6 +74,7 @@ impl Guard {
             row: None,
             directory: Directory::default(),
             settings: Err(SettingsError::NotLoaded),
+            prefilter: None,
             relations: RelationIndex::default(),
             ids: RecordIds::seeded().ok(),
         }
@@ -180,11 +184,13 @@ impl Guard {
             Err(e) => return error("settings", e),
         };
         let ctx = AnswerContext { collection: collection.as_deref(), relations: &self.relations };
-        let (text, findings, blocked, failure) = match filter_answer(answer_json, &ctx, &settings.protection) {
+        let prefilter = self.prefilter.as_ref();
+        let (text, findings, blocked, failure) = match filter_answer(answer_json, &ctx, &settings.protection, prefilter)
+        {
             Ok(f) => (f.text, f.findings, f.blocked, None),
             Err(err) => {
                 let id = serde_json::from_str(request_id_json).unwrap_or(Value::Null);
-                (unfilterable_answer(id, &err).to_string(), Findings::default(), true, Some(err.to_string()))
+                (Some(unfilterable_answer(id, &err).to_string()), Findings::default(), true, Some(err.to_string()))
             }
         };
         let findings_json = match (&failure, findings.is_empty()) {
@@ -194,7 +200,8 @@ impl Guard {
         };
         let out = js_sys::Object::new();
         let set = |key: &str, value: JsValue| js_sys::Reflect::set(&out, &JsValue::from_str(key), &value).is_ok();
-        let ok = set("text", JsValue::from_str(&text))
+        // `text: null`: the answer goes out as it came, and no copy crosses back.
+        let ok = set("text", text.as_deref().map_or(JsValue::NULL, JsValue::from_str))
             && set(
                 "findings",
                 if findings_json.is_empty() { JsValue::NULL } else { JsValue::from_str(&findings_json) },
@@ -229,6 +236,7 @@ impl Guard {
             Some(row) => Settings::from_row(row, &self.directory),
             None => Err(SettingsError::NotLoaded),
         };
+        self.prefilter = self.settings.as_ref().ok().and_then(|s| Prefilter::new(&s.protection));
         match &self.settings {
             Ok(s) => to_js(&Answer::Ok(SettingsInForce { time_zone: s.hours.as_ref().map(|h| h.time_zone.as_str()) })),
             Err(e) => error("settings", e),

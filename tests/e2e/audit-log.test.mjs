@@ -57,7 +57,7 @@ test('a row carries who, what, where and how it ended', async () => {
 	assert.equal(row.outcome, 'ok');
 	assert.ok(row.duration_ms > 0);
 	assert.ok(!row.arguments.includes('sk_live_abcdefghijklmnop'), row.arguments);
-	assert.match(row.arguments, /\[redacted:api_key\]/);
+	assert.match(row.arguments, /\[redacted:stripe_key\]/);
 	assert.ok(JSON.parse(row.effects).some((e) => e.kind === 'create' && e.collection === 'comments'));
 });
 
