@@ -43,6 +43,8 @@ function unjudgedRecord(req, { rule, reason }) {
 	};
 }
 
+const utf8 = new TextEncoder();
+
 /** A tool error in place of an answer the guard could not check (fail closed). */
 function withheldAnswer(id, message) {
 	const { rule, reason, remedy } = FAIL_CLOSED.internalError;
@@ -134,7 +136,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	 * tool error; if the core itself fails, by the guard's own: an answer is never sent unchecked.
 	 */
 	function filterAnswer(text, { collection, requestId }) {
-		const answer = core.guard.filterAnswer(text, collection ?? undefined, JSON.stringify(requestId ?? null));
+		const answer = core.guard.filterAnswer(utf8.encode(text), collection ?? undefined, JSON.stringify(requestId ?? null));
 		if (answer.ok) return { text: answer.ok.text ?? text, findings: answer.ok.findings };
 		logger.error(`[mcp-guard] could not filter an answer, withholding it: ${answer.error?.message}`);
 		return { text: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }) };

@@ -5,9 +5,10 @@
 //! never "no" wrongly: every trigger is a necessary part of something the full check finds.
 
 use crate::filter::{InjectionMode, Protection};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
-/// Necessary parts of the secret formats (case matters: `AKIA` is a key, `Asia` is not).
+/// Necessary parts of the secret formats. They are matched without case like the rest (one pass over the
+/// text is faster than two), so `Asia` in prose also sends an answer to the full check, which is harmless.
 const SECRET_PREFIXES: &[&str] = &[
     "sk_live_",
     "sk_test_",
@@ -136,8 +137,8 @@ const INJECTION_MARKERS: &[&str] = &[
 
 /// The triggers for one set of settings, built when the settings are loaded.
 pub struct Prefilter {
-    exact: Option<AhoCorasick>,
-    folded: Option<AhoCorasick>,
+    /// Every trigger word, in one automaton compiled to a DFA: one table lookup per byte.
+    words: Option<AhoCorasick>,
     digits: bool,
     contact: bool,
     base64: bool,
@@ -145,32 +146,32 @@ pub struct Prefilter {
 
 impl Prefilter {
     pub fn new(protection: &Protection) -> Option<Prefilter> {
-        let build = |patterns: Vec<String>, fold: bool| -> Option<Option<AhoCorasick>> {
-            if patterns.is_empty() {
-                return Some(None);
-            }
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(fold)
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(patterns)
-                .ok()
-                .map(Some)
-        };
         let detectors = protection.detectors.enabled;
         let injection = protection.injection != InjectionMode::Off;
-        let mut folded: Vec<String> = Vec::new();
+        let mut words: Vec<String> = Vec::new();
+        if detectors {
+            words.extend(SECRET_PREFIXES.iter().map(|p| p.to_string()));
+        }
         if protection.field_rules {
-            folded.extend(FIELD_WORDS.iter().map(|w| w.to_string()));
+            words.extend(FIELD_WORDS.iter().map(|w| w.to_string()));
         }
-        folded.extend(protection.extra_fields.iter().cloned());
-        folded.extend(protection.collection_fields.values().flatten().cloned());
+        words.extend(protection.extra_fields.iter().cloned());
+        words.extend(protection.collection_fields.values().flatten().cloned());
         if injection {
-            folded.extend(INJECTION_MARKERS.iter().map(|w| w.to_string()));
+            words.extend(INJECTION_MARKERS.iter().map(|w| w.to_string()));
         }
-        let exact = if detectors { SECRET_PREFIXES.iter().map(|p| p.to_string()).collect() } else { vec![] };
+        let automaton = if words.is_empty() {
+            None
+        } else {
+            let built = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(words);
+            Some(built.ok()?)
+        };
         Some(Prefilter {
-            exact: build(exact, false)?,
-            folded: build(folded, true)?,
+            words: automaton,
             digits: detectors,
             contact: detectors && protection.detectors.contact,
             base64: injection,
@@ -180,50 +181,44 @@ impl Prefilter {
     /// Whether the full check must run on `text`.
     pub fn may_need_filtering(&self, text: &str) -> bool {
         let bytes = text.as_bytes();
-        if self.exact.as_ref().is_some_and(|ac| ac.is_match(bytes))
-            || self.folded.as_ref().is_some_and(|ac| ac.is_match(bytes))
-        {
-            return true;
-        }
-        // Non-ASCII text may spell a phrase in letters that ASCII case folding does not cover.
-        if self.base64 && !text.is_ascii() {
+        if self.words.as_ref().is_some_and(|ac| ac.is_match(bytes)) {
             return true;
         }
         self.byte_patterns(bytes)
     }
 
-    /// Digit runs (card numbers, SSNs, IBANs, phone numbers), `@` (emails) and long base64 runs.
+    /// Digit runs (card numbers, SSNs, IBANs, phone numbers), `@` (emails), long base64 runs and non-ASCII
+    /// text (which may spell a phrase in letters ASCII case folding does not cover), in one table-driven pass.
     fn byte_patterns(&self, bytes: &[u8]) -> bool {
         let mut digits = 0usize;
         let mut base64_run = 0usize;
-        for (i, &b) in bytes.iter().enumerate() {
+        // The classes of the last three bytes, newest in the low byte.
+        let mut recent = 0u32;
+        for &b in bytes {
+            let class = CLASSES[usize::from(b)];
             if self.digits {
-                match b {
-                    b'0'..=b'9' => {
-                        digits += 1;
-                        // SSNs have 9 digits, IBANs at least 13, cards 13, phones 10.
-                        if digits >= 9 {
-                            return true;
-                        }
+                if class & DIGIT != 0 {
+                    digits += 1;
+                    // SSNs have 9 digits, cards and IBANs 13 or more, phone numbers 10.
+                    // IBAN: two capitals and two digits, e.g. DE89.
+                    if digits >= 9
+                        || (recent & 0x00FF_FFFF)
+                            == (u32::from(UPPER) << 16 | u32::from(UPPER) << 8 | u32::from(DIGIT)) & CLASS_MASK
+                    {
+                        return true;
                     }
-                    b' ' | b'-' | b'.' | b'(' | b')' | b'+' => {}
-                    _ => digits = 0,
-                }
-                // IBAN: two capitals and two digits, e.g. DE89.
-                if b.is_ascii_digit()
-                    && i >= 3
-                    && bytes[i - 1].is_ascii_digit()
-                    && bytes[i - 2].is_ascii_uppercase()
-                    && bytes[i - 3].is_ascii_uppercase()
-                {
-                    return true;
+                } else if class & SEPARATOR == 0 {
+                    digits = 0;
                 }
                 if self.contact && b == b'@' {
                     return true;
                 }
             }
             if self.base64 {
-                if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' {
+                if class & NON_ASCII != 0 {
+                    return true;
+                }
+                if class & BASE64 != 0 {
                     base64_run += 1;
                     if base64_run >= 40 {
                         return true;
@@ -232,10 +227,47 @@ impl Prefilter {
                     base64_run = 0;
                 }
             }
+            recent = (recent << 8 | u32::from(class & (UPPER | DIGIT))) & 0x00FF_FFFF;
         }
         false
     }
 }
+
+const DIGIT: u8 = 1;
+const SEPARATOR: u8 = 2;
+const UPPER: u8 = 4;
+const BASE64: u8 = 8;
+const NON_ASCII: u8 = 16;
+/// Only the upper/digit bits of each of the last three classes are compared.
+const CLASS_MASK: u32 = 0x00FF_FFFF;
+
+/// What each byte can be part of.
+const CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut class = 0;
+        if c.is_ascii_digit() {
+            class |= DIGIT | BASE64;
+        }
+        if matches!(c, b' ' | b'-' | b'.' | b'(' | b')' | b'+') {
+            class |= SEPARATOR;
+        }
+        if c.is_ascii_uppercase() {
+            class |= UPPER | BASE64;
+        }
+        if c.is_ascii_lowercase() || c == b'+' || c == b'/' {
+            class |= BASE64;
+        }
+        if c >= 0x80 {
+            class |= NON_ASCII;
+        }
+        table[b] = class;
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
