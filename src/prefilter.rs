@@ -5,6 +5,7 @@
 //! never "no" wrongly: every trigger is a necessary part of something the full check finds.
 
 use crate::filter::{InjectionMode, Protection};
+use crate::injection::{OVERRIDE_PHRASES, OVERRIDE_VERBS, ROLE_TAGS};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// Necessary parts of the secret formats. They are matched without case like the rest (one pass over the
@@ -70,69 +71,13 @@ const FIELD_WORDS: &[&str] = &[
     "social security",
 ];
 
-/// Necessary parts of the injection signals (without ASCII case); phrases are added from the scanner's list.
-const INJECTION_MARKERS: &[&str] = &[
-    // Hidden HTML needs a style attribute or the hidden attribute.
-    "style",
-    "hidden",
-    "<!--",
-    "](http",
-    "<|",
-    "[inst]",
-    "[/inst]",
-    "<<sys>>",
-    "<system",
-    "</system",
-    "<assistant",
-    "<tool_call",
-    "<function_calls",
-    "### system",
-    "### instruction",
-    "system:",
-    "assistant:",
-    "ignor",
-    "disregard",
-    "forget",
-    "vergiss",
-    "olvida",
-    "oublie",
-    "esque",
-    "dimentica",
-    "override",
-    "new instructions",
-    "updated instructions",
-    "pretend",
-    "tell the user",
-    "telling the user",
-    "system prompt",
-    "your new task",
-    "developer mode",
-    "ab jetzt",
-    "a partir de",
-    "partir de maintenant",
-    "\u{200B}",
-    "\u{200C}",
-    "\u{200D}",
-    "\u{200E}",
-    "\u{200F}",
-    "\u{202A}",
-    "\u{202B}",
-    "\u{202C}",
-    "\u{202D}",
-    "\u{202E}",
-    "\u{2060}",
-    "\u{2061}",
-    "\u{2062}",
-    "\u{2063}",
-    "\u{2064}",
-    "\u{2066}",
-    "\u{2067}",
-    "\u{2068}",
-    "\u{2069}",
-    "\u{FEFF}",
-    "忽略",
-    "无视",
-    "無視",
+/// Necessary parts of the injection signals that are not phrases or tags (those are matched whole): hidden
+/// HTML needs a style attribute, the hidden attribute or a comment; links need `](http`; invisible characters
+/// are themselves.
+const STRUCTURE_MARKERS: &[&str] = &[
+    "style", "hidden", "<!--", "](http", "\u{200B}", "\u{200C}", "\u{200D}", "\u{200E}", "\u{200F}", "\u{202A}",
+    "\u{202B}", "\u{202C}", "\u{202D}", "\u{202E}", "\u{2060}", "\u{2061}", "\u{2062}", "\u{2063}", "\u{2064}",
+    "\u{2066}", "\u{2067}", "\u{2068}", "\u{2069}", "\u{FEFF}",
 ];
 
 /// The triggers for one set of settings, built when the settings are loaded.
@@ -158,7 +103,11 @@ impl Prefilter {
         words.extend(protection.extra_fields.iter().cloned());
         words.extend(protection.collection_fields.values().flatten().cloned());
         if injection {
-            words.extend(INJECTION_MARKERS.iter().map(|w| w.to_string()));
+            words.extend(STRUCTURE_MARKERS.iter().map(|w| w.to_string()));
+            // Whole phrases and tags. In raw JSON a newline is written `\n`, so a tag that starts with one
+            // is matched without it.
+            let whole = OVERRIDE_PHRASES.iter().chain(ROLE_TAGS).chain(OVERRIDE_VERBS);
+            words.extend(whole.map(|w| w.trim_start_matches('\n').to_string()));
         }
         let automaton = if words.is_empty() {
             None
