@@ -101,7 +101,11 @@ describe('redaction', () => {
 
 describe('prompt injection', () => {
 	const notice = (result) => result.content.find((c) => c.text?.startsWith('MCP Guard notice'))?.text;
-	const bioOf = (result) => JSON.parse(result.content[0].text).raw[0].bio;
+	// Legacy results carry rows as {raw}, registry ones as {data} (and in structuredContent).
+	const bioOf = (result) => {
+		const parsed = JSON.parse(result.content[0].text);
+		return (parsed.raw ?? parsed.data)[0].bio;
+	};
 
 	async function readAs(mode, registry = false) {
 		await directus.api('PATCH', '/settings', { ...DEFAULTS, mcp_guard_injection_mode: mode });
@@ -124,10 +128,12 @@ describe('prompt injection', () => {
 		assert.ok(notice(registry), 'registry mode gets the notice too');
 	});
 
-	test('sanitize: hidden HTML is stripped, and the notice says so', async () => {
-		const result = await readAs('sanitize');
-		assert.equal(bioOf(result), '<p>Great product!</p>');
-		assert.match(notice(result), /were removed/);
+	test('sanitize: hidden HTML is stripped, and the notice says so (legacy and registry)', async () => {
+		for (const registry of [false, true]) {
+			const result = await readAs('sanitize', registry);
+			assert.equal(bioOf(result), '<p>Great product!</p>');
+			assert.match(notice(result), /were removed/);
+		}
 	});
 
 	test('block: a tool error names the record and the field; the text never reaches the client', async () => {
@@ -142,10 +148,19 @@ describe('prompt injection', () => {
 		assert.match(findings.injections[0].path, /raw\[0\]\.bio/);
 	});
 
-	test('off: nothing is added or changed', async () => {
-		const result = await readAs('off');
-		assert.equal(bioOf(result), INJECTED);
-		assert.equal(notice(result), undefined);
+	test('block in registry mode: a tool error in place of the result', async () => {
+		const result = await readAs('block', true);
+		assert.equal(result.isError, true);
+		assert.equal(JSON.parse(result.content[0].text)[0].rule, 'injection.blocked');
+		assert.ok(!JSON.stringify(result).includes('evil-site'));
+	});
+
+	test('off: nothing is added or changed (legacy and registry)', async () => {
+		for (const registry of [false, true]) {
+			const result = await readAs('off', registry);
+			assert.equal(bioOf(result), INJECTED);
+			assert.equal(notice(result), undefined);
+		}
 	});
 
 	test('relational reads are scanned too', async () => {
