@@ -6,7 +6,7 @@
 
 use crate::network::{host_allowed, url_host, HostPattern};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::bytes::{Captures, Match, Regex};
+use regex_lite::Regex;
 use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -158,10 +158,10 @@ struct Scanners {
     verbs: AhoCorasick,
     phrases: AhoCorasick,
     tags: AhoCorasick,
-    hidden_style: Regex,
-    comment: Regex,
-    link: Regex,
-    base64: Regex,
+    /// `style` and `hidden`: where a hiding tag can be; the tag around each is then checked.
+    hiding: AhoCorasick,
+    /// Whether one tag hides its content, checked on that tag only.
+    hidden_tag: Regex,
 }
 
 fn scanners() -> Option<&'static Scanners> {
@@ -179,16 +179,93 @@ fn scanners() -> Option<&'static Scanners> {
                 verbs: ac(OVERRIDE_VERBS)?,
                 phrases: ac(OVERRIDE_PHRASES)?,
                 tags: ac(ROLE_TAGS)?,
-                hidden_style: Regex::new(
-                    r"(?i-u)<[a-z][^>]*(?:style\s*=\s*[^>]*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em|%)?\s*[;'\x22]|opacity\s*:\s*0(?:\.0+)?\s*[;'\x22]|(?:width|height)\s*:\s*0(?:px)?\s*[;'\x22]|(?:left|top|text-indent)\s*:\s*-[0-9]{3,})|\shidden(?:\s|>|=))",
+                hiding: ac(&["style", "hidden"])?,
+                hidden_tag: Regex::new(
+                    r"(?i)^<[a-z][^>]*(?:style\s*=\s*[^>]*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em|%)?\s*[;'\x22]|opacity\s*:\s*0(?:\.0+)?\s*[;'\x22]|(?:width|height)\s*:\s*0(?:px)?\s*[;'\x22]|(?:left|top|text-indent)\s*:\s*-[0-9]{3,})|\shidden(?:\s|>|=))",
                 )
                 .ok()?,
-                comment: Regex::new(r"(?-u)<!--([\s\S]*?)-->").ok()?,
-                link: Regex::new(r"(?-u)!?\[[^\]]{0,200}\]\((https?://[^)\s]+)\)").ok()?,
-                base64: Regex::new(r"(?-u)[A-Za-z0-9+/]{40,}={0,2}").ok()?,
             })
         })
         .as_ref()
+}
+
+/// Tags are looked for this far around a `style` or `hidden` marker.
+const TAG_REACH: usize = 2048;
+
+/// The byte ranges of the tags in `text` that hide their content.
+fn hidden_tags(text: &str, s: &Scanners) -> Vec<(usize, usize)> {
+    let mut tags: Vec<(usize, usize)> = Vec::new();
+    for m in s.hiding.find_iter(text) {
+        if tags.last().is_some_and(|(_, end)| m.start() < *end) {
+            continue;
+        }
+        let before = &text.as_bytes()[m.start().saturating_sub(TAG_REACH)..m.start()];
+        let Some(open) = before.iter().rposition(|b| *b == b'<') else { continue };
+        if before[open..].contains(&b'>') {
+            continue;
+        }
+        let start = m.start().saturating_sub(TAG_REACH) + open;
+        let Some(close) = text.as_bytes()[m.end()..].iter().take(TAG_REACH).position(|b| *b == b'>') else { continue };
+        let end = m.end() + close + 1;
+        if text.get(start..end).is_some_and(|tag| s.hidden_tag.is_match(tag)) {
+            tags.push((start, end));
+        }
+    }
+    tags
+}
+
+/// HTML comments: their byte ranges and inner text.
+fn comments(text: &str) -> Vec<(usize, usize, &str)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(open) = text.get(from..).and_then(|t| t.find("<!--")) {
+        let start = from + open;
+        let Some(close) = text.get(start + 4..).and_then(|t| t.find("-->")) else { break };
+        let end = start + 4 + close + 3;
+        out.push((start, end, text.get(start + 4..end - 3).unwrap_or("")));
+        from = end;
+    }
+    out
+}
+
+/// Markdown links and images: the byte range of the URL in `[text](url)`.
+fn link_urls(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text.get(from..).and_then(|t| t.find("](http")) {
+        let at = from + found;
+        from = at + 2;
+        let label_ok = text.get(at.saturating_sub(200)..at).is_some_and(|before| before.contains('['));
+        let url_start = at + 2;
+        let rest = text.get(url_start..).unwrap_or("");
+        let Some(len) = rest.find(|c: char| c == ')' || c.is_whitespace()) else { continue };
+        if label_ok && rest[len..].starts_with(')') && (rest.starts_with("http://") || rest.starts_with("https://")) {
+            out.push((url_start, url_start + len));
+        }
+    }
+    out
+}
+
+/// Runs of 40 or more base64 characters (with their padding).
+fn base64_runs(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'+' || bytes[i] == b'/') {
+            i += 1;
+        }
+        if i - start >= 40 {
+            let mut end = i;
+            while end < bytes.len() && end - i < 2 && bytes[end] == b'=' {
+                end += 1;
+            }
+            out.extend(text.get(start..end));
+        }
+        i = i.max(start + 1);
+    }
+    out
 }
 
 /// One signal in one string, with the part that shows it (cut short, for the audit log).
@@ -222,15 +299,12 @@ pub fn scan(text: &str, trusted_hosts: &[HostPattern]) -> Option<Vec<Hit>> {
         return Some(hits);
     }
     let s = scanners()?;
-    let bytes = text.as_bytes();
-    if let Some(m) = s.hidden_style.find(bytes) {
-        hits.push(Hit { signal: Signal::HiddenHtml, evidence: evidence(text.get(m.start()..).unwrap_or("")) });
-    } else if let Some(c) = s
-        .comment
-        .captures_iter(bytes)
-        .find(|c| c.get(1).is_some_and(|m| str_of(text, m).split_whitespace().count() >= 3))
+    if let Some((start, _)) = hidden_tags(text, s).first() {
+        hits.push(Hit { signal: Signal::HiddenHtml, evidence: evidence(text.get(*start..).unwrap_or("")) });
+    } else if let Some((_, _, inner)) =
+        comments(text).into_iter().find(|(_, _, inner)| inner.split_whitespace().count() >= 3)
     {
-        hits.push(Hit { signal: Signal::HiddenHtml, evidence: evidence(c.get(0).map_or("", |m| str_of(text, m))) });
+        hits.push(Hit { signal: Signal::HiddenHtml, evidence: evidence(&format!("<!--{inner}-->")) });
     }
     if let Some(m) = s.phrases.find(text) {
         hits.push(Hit { signal: Signal::InstructionOverride, evidence: evidence(&text[m.start()..]) });
@@ -247,15 +321,15 @@ pub fn scan(text: &str, trusted_hosts: &[HostPattern]) -> Option<Vec<Hit>> {
             text.chars().filter(|c| is_invisible(*c)).take(3).map(|c| format!("U+{:04X}", c as u32)).collect();
         hits.push(Hit { signal: Signal::InvisibleCharacters, evidence: codes.join(" ") });
     }
-    for c in s.link.captures_iter(bytes) {
-        let Some(url) = c.get(1).map(|m| str_of(text, m)) else { continue };
+    for (start, end) in link_urls(text) {
+        let url = text.get(start..end).unwrap_or("");
         if carries_data(url) && !url_host(url).is_some_and(|h| host_allowed(trusted_hosts, &h)) {
             hits.push(Hit { signal: Signal::ExfiltrationLink, evidence: evidence(url) });
             break;
         }
     }
-    for m in s.base64.find_iter(bytes) {
-        if let Some(decoded) = decode_base64(str_of(text, m)) {
+    for run in base64_runs(text) {
+        if let Some(decoded) = decode_base64(run) {
             if s.phrases.find(&decoded).is_some() || s.tags.find(&decoded).is_some() {
                 hits.push(Hit { signal: Signal::EncodedInstructions, evidence: evidence(&decoded) });
                 break;
@@ -263,11 +337,6 @@ pub fn scan(text: &str, trusted_hosts: &[HostPattern]) -> Option<Vec<Hit>> {
         }
     }
     Some(hits)
-}
-
-/// The text of a match; patterns start and end on ASCII, so this is a character boundary.
-fn str_of<'t>(text: &'t str, m: Match) -> &'t str {
-    text.get(m.start()..m.end()).unwrap_or("")
 }
 
 /// Non-ASCII phrases (accented or in other scripts) in text with upper case letters that ASCII folding
@@ -334,34 +403,42 @@ fn decode_base64(text: &str) -> Option<String> {
 /// data defanged (`hxxps://evil[.]example/…`) so no client renders or fetches them.
 pub fn sanitize(text: &str, trusted_hosts: &[HostPattern]) -> Option<String> {
     let s = scanners()?;
-    let hidden_element = hidden_element_regex()?;
-    let without_hidden = hidden_element.replace_all(text.as_bytes(), &b""[..]);
-    let without_comments = s.comment.replace_all(&without_hidden, &b""[..]);
-    let mut out = String::from_utf8(without_comments.into_owned()).ok()?;
-    out.retain(|c| !is_invisible(c));
-    let defanged = s.link.replace_all(out.as_bytes(), |c: &Captures| {
-        let whole = String::from_utf8_lossy(c.get(0).map_or(&b""[..], |m| m.as_bytes())).into_owned();
-        let url = c.get(1).and_then(|m| std::str::from_utf8(m.as_bytes()).ok()).unwrap_or("");
-        if carries_data(url) && !url_host(url).is_some_and(|h| host_allowed(trusted_hosts, &h)) {
-            whole.replace(url, &defang(url))
-        } else {
-            whole
+    // Hidden elements go with their content, up to the first closing tag after them.
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (start, end) in hidden_tags(text, s) {
+        if start < last {
+            continue;
         }
-    });
-    String::from_utf8(defanged.into_owned()).ok()
-}
-
-/// An element whose style hides it, with its content (up to its closing tag), non-greedy.
-fn hidden_element_regex() -> Option<&'static Regex> {
-    static BUILT: OnceLock<Option<Regex>> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            Regex::new(
-                r"(?is-u)<([a-z][a-z0-9]*)\b[^>]*(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|opacity\s*:\s*0|(?:left|top|text-indent)\s*:\s*-[0-9]{3,}|\shidden(?:\s|>|=))[^>]*>.*?</[a-z][a-z0-9]*\s*>",
-            )
-            .ok()
-        })
-        .as_ref()
+        let element_end = text
+            .get(end..)
+            .and_then(|rest| rest.find("</"))
+            .and_then(|close| text.get(end + close..).and_then(|t| t.find('>')).map(|gt| end + close + gt + 1))
+            .unwrap_or(end);
+        out.push_str(text.get(last..start)?);
+        last = element_end;
+    }
+    out.push_str(text.get(last..)?);
+    let mut without_comments = String::with_capacity(out.len());
+    let mut last = 0;
+    for (start, end, _) in comments(&out) {
+        without_comments.push_str(out.get(last..start)?);
+        last = end;
+    }
+    without_comments.push_str(out.get(last..)?);
+    without_comments.retain(|c| !is_invisible(c));
+    let mut defanged = String::with_capacity(without_comments.len());
+    let mut last = 0;
+    for (start, end) in link_urls(&without_comments) {
+        let url = without_comments.get(start..end)?;
+        if carries_data(url) && !url_host(url).is_some_and(|h| host_allowed(trusted_hosts, &h)) {
+            defanged.push_str(without_comments.get(last..start)?);
+            defanged.push_str(&defang(url));
+            last = end;
+        }
+    }
+    defanged.push_str(without_comments.get(last..)?);
+    Some(defanged)
 }
 
 fn defang(url: &str) -> String {

@@ -2,9 +2,10 @@
 //!
 //! Value detectors are one combined regular expression (one pass over each string), with checksums where
 //! the format has one (Luhn for card numbers, mod 97 for IBANs) so that ordinary numbers are left alone.
-//! Every format is ASCII, so the expressions run on bytes without Unicode tables, which keeps the WASM small.
+//! Every format is ASCII, so `regex-lite` (ASCII classes, built for small binaries) is enough.
 
-use regex::bytes::Regex;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_lite::Regex;
 use std::sync::OnceLock;
 
 /// What a redacted value was, as the marker `[redacted:<kind>]` names it.
@@ -51,41 +52,164 @@ impl SecretKind {
     }
 }
 
-/// The detectors, in the order their alternatives appear in the combined expression (the first that
-/// matches at a position wins, so more specific formats come first).
-const DETECTORS: &[(SecretKind, &str)] = &[
-    (
-        SecretKind::PrivateKey,
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----",
-    ),
-    (SecretKind::StripeKey, r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{10,99}\b|\bwhsec_[0-9A-Za-z]{20,}\b"),
-    (SecretKind::GithubToken, r"\b(?:ghp|gho|ghu|ghs|ghr)_[0-9A-Za-z]{36}\b|\bgithub_pat_[0-9A-Za-z_]{22,255}\b"),
-    (SecretKind::AwsAccessKey, r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
-    (
-        SecretKind::SlackToken,
-        r"\bxox[abposr]-[0-9A-Za-z-]{10,}\b|https://hooks\.slack\.com/services/T[0-9A-Z]+/B[0-9A-Z]+/[0-9A-Za-z]+",
-    ),
-    (SecretKind::AnthropicKey, r"\bsk-ant-[0-9A-Za-z]{3,10}-[0-9A-Za-z_-]{20,}"),
-    (SecretKind::OpenAiKey, r"\bsk-(?:proj-|svcacct-|admin-)?[0-9A-Za-z_-]{20,}"),
-    (SecretKind::GoogleApiKey, r"\bAIza[0-9A-Za-z_-]{35}"),
-    (SecretKind::Jwt, r"\beyJ[0-9A-Za-z_-]{5,}\.eyJ[0-9A-Za-z_-]{5,}\.[0-9A-Za-z_-]{8,}"),
-    (SecretKind::Iban, r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
-    (SecretKind::UsSsn, r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b"),
-    (SecretKind::CardNumber, r"\b[0-9](?:[ -]?[0-9]){12,18}\b"),
-    (SecretKind::Email, r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"),
-    (SecretKind::Phone, r"\+?\(?[0-9]{1,4}\)?(?:[ .-]?\(?[0-9]{2,4}\)?){2,5}"),
+/// Where a detector's format can begin.
+#[derive(Clone, Copy)]
+enum Anchor {
+    /// At one of these literal prefixes.
+    Prefix(&'static [&'static str]),
+    /// At the start of a run of digits (with separators) long enough for the format.
+    Digits { at_least: usize },
+    /// At two capitals and two digits (an IBAN's country code and check digits).
+    CountryCode,
+    /// Just before an `@`.
+    At,
+}
+
+struct Detector {
+    kind: SecretKind,
+    anchor: Anchor,
+    /// Matched at the anchor only (`^`), on a window of `window` bytes: the expressions never run over
+    /// whole texts, which keeps a small regex engine fast.
+    pattern: &'static str,
+    window: usize,
+    /// The format must not continue a word (`\b` before it).
+    word_start: bool,
+}
+
+const DETECTORS: &[Detector] = &[
+    Detector {
+        kind: SecretKind::PrivateKey,
+        anchor: Anchor::Prefix(&["-----BEGIN "]),
+        pattern: r"^-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----",
+        window: 16 * 1024,
+        word_start: false,
+    },
+    Detector {
+        kind: SecretKind::StripeKey,
+        anchor: Anchor::Prefix(&["sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_"]),
+        pattern: r"^(?:(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{10,99}|whsec_[0-9A-Za-z]{20,200})\b",
+        window: 256,
+        word_start: true,
+    },
+    Detector {
+        kind: SecretKind::GithubToken,
+        anchor: Anchor::Prefix(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"]),
+        pattern: r"^(?:(?:ghp|gho|ghu|ghs|ghr)_[0-9A-Za-z]{36}|github_pat_[0-9A-Za-z_]{22,255})\b",
+        window: 300,
+        word_start: true,
+    },
+    Detector {
+        kind: SecretKind::AwsAccessKey,
+        anchor: Anchor::Prefix(&["AKIA", "ASIA", "ABIA", "ACCA"]),
+        pattern: r"^(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b",
+        window: 40,
+        word_start: true,
+    },
+    Detector {
+        kind: SecretKind::SlackToken,
+        anchor: Anchor::Prefix(&[
+            "xoxa-",
+            "xoxb-",
+            "xoxp-",
+            "xoxo-",
+            "xoxs-",
+            "xoxr-",
+            "https://hooks.slack.com/services/",
+        ]),
+        pattern: r"^(?:xox[abposr]-[0-9A-Za-z-]{10,250}\b|https://hooks\.slack\.com/services/T[0-9A-Z]+/B[0-9A-Z]+/[0-9A-Za-z]+)",
+        window: 300,
+        word_start: false,
+    },
+    Detector {
+        kind: SecretKind::AnthropicKey,
+        anchor: Anchor::Prefix(&["sk-ant-"]),
+        pattern: r"^sk-ant-[0-9A-Za-z]{3,10}-[0-9A-Za-z_-]{20,250}",
+        window: 300,
+        word_start: true,
+    },
+    Detector {
+        kind: SecretKind::OpenAiKey,
+        anchor: Anchor::Prefix(&["sk-"]),
+        pattern: r"^sk-(?:proj-|svcacct-|admin-)?[0-9A-Za-z_-]{20,250}",
+        window: 300,
+        word_start: true,
+    },
+    Detector {
+        kind: SecretKind::GoogleApiKey,
+        anchor: Anchor::Prefix(&["AIza"]),
+        pattern: r"^AIza[0-9A-Za-z_-]{35}",
+        window: 40,
+        word_start: true,
+    },
+    Detector {
+        kind: SecretKind::Jwt,
+        anchor: Anchor::Prefix(&["eyJ"]),
+        pattern: r"^eyJ[0-9A-Za-z_-]{5,}\.eyJ[0-9A-Za-z_-]{5,}\.[0-9A-Za-z_-]{8,}",
+        window: 8 * 1024,
+        word_start: true,
+    },
+    Detector {
+        kind: SecretKind::Iban,
+        anchor: Anchor::CountryCode,
+        pattern: r"^[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b",
+        window: 48,
+        word_start: true,
+    },
+    Detector {
+        kind: SecretKind::UsSsn,
+        anchor: Anchor::Digits { at_least: 9 },
+        pattern: r"^[0-9]{3}-[0-9]{2}-[0-9]{4}\b",
+        window: 16,
+        word_start: true,
+    },
+    Detector {
+        kind: SecretKind::CardNumber,
+        anchor: Anchor::Digits { at_least: 13 },
+        pattern: r"^[0-9](?:[ -]?[0-9]){12,18}\b",
+        window: 48,
+        word_start: true,
+    },
+    Detector {
+        kind: SecretKind::Email,
+        anchor: Anchor::At,
+        pattern: r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b",
+        window: 320,
+        word_start: true,
+    },
+    Detector {
+        kind: SecretKind::Phone,
+        anchor: Anchor::Digits { at_least: 10 },
+        pattern: r"^\+?\(?[0-9]{1,4}\)?(?:[ .-]?\(?[0-9]{2,4}\)?){2,5}",
+        window: 32,
+        word_start: false,
+    },
 ];
 
 struct Detectors {
-    combined: Regex,
+    /// Every literal prefix, for one pass over the text; the value is the detector's index.
+    prefixes: AhoCorasick,
+    prefix_owner: Vec<usize>,
+    patterns: Vec<Regex>,
 }
 
 fn detectors() -> Option<&'static Detectors> {
     static COMPILED: OnceLock<Option<Detectors>> = OnceLock::new();
     COMPILED
         .get_or_init(|| {
-            let alternatives = DETECTORS.iter().map(|(_, p)| format!("({p})")).collect::<Vec<_>>().join("|");
-            Regex::new(&format!("(?-u){alternatives}")).ok().map(|combined| Detectors { combined })
+            let mut prefixes = Vec::new();
+            let mut prefix_owner = Vec::new();
+            for (index, d) in DETECTORS.iter().enumerate() {
+                if let Anchor::Prefix(list) = d.anchor {
+                    for p in list {
+                        prefixes.push(*p);
+                        prefix_owner.push(index);
+                    }
+                }
+            }
+            let patterns: Option<Vec<Regex>> = DETECTORS.iter().map(|d| Regex::new(d.pattern).ok()).collect();
+            // Longest prefixes win where they overlap (`sk-ant-` over `sk-`).
+            let prefixes = AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).build(&prefixes).ok()?;
+            Some(Detectors { prefixes, prefix_owner, patterns: patterns? })
         })
         .as_ref()
 }
@@ -106,64 +230,118 @@ pub struct DetectorOptions {
     pub contact: bool,
 }
 
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
 /// Every secret in `text`, left to right, not overlapping. `None` if the detectors could not be built
 /// (a bug caught by the tests; the caller then fails closed).
 pub fn find_secrets(text: &str, options: DetectorOptions) -> Option<Vec<Found>> {
-    let mut found = Vec::new();
-    if !options.enabled || !might_hold_a_secret(text) {
-        return Some(found);
+    if !options.enabled {
+        return Some(Vec::new());
     }
     let d = detectors()?;
-    for caps in d.combined.captures_iter(text.as_bytes()) {
-        let Some((index, m)) = caps.iter().skip(1).enumerate().find_map(|(i, m)| m.map(|m| (i, m))) else {
-            continue;
-        };
-        let Some((kind, _)) = DETECTORS.get(index) else { continue };
-        if kind.is_contact() && !options.contact {
-            continue;
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    let try_at = |index: usize, start: usize, found: &mut Vec<Found>| {
+        let (Some(detector), Some(pattern)) = (DETECTORS.get(index), d.patterns.get(index)) else { return };
+        if detector.kind.is_contact() && !options.contact {
+            return;
         }
-        // Matches start and end on ASCII, so they are character boundaries; `get` checks it anyway.
-        let Some(matched) = text.get(m.start()..m.end()) else { continue };
-        if valid(*kind, matched) {
-            found.push(Found { start: m.start(), end: m.end(), kind: *kind });
+        if detector.word_start && start > 0 && bytes.get(start - 1).copied().is_some_and(is_word_byte) {
+            return;
+        }
+        let mut end = (start + detector.window).min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let Some(window) = text.get(start..end) else { return };
+        if let Some(m) = pattern.find(window) {
+            let matched = &window[..m.end()];
+            if valid(detector.kind, matched) {
+                found.push(Found { start, end: start + m.end(), kind: detector.kind });
+            }
+        }
+    };
+    for m in d.prefixes.find_iter(bytes) {
+        let owner = d.prefix_owner.get(m.pattern().as_usize()).copied().unwrap_or(usize::MAX);
+        try_at(owner, m.start(), &mut found);
+        // An Anthropic-shaped key that is not quite one may still be an OpenAI-style key.
+        if DETECTORS.get(owner).is_some_and(|det| det.kind == SecretKind::AnthropicKey)
+            && found.last().is_none_or(|f| f.start != m.start())
+        {
+            if let Some(openai) = DETECTORS.iter().position(|det| det.kind == SecretKind::OpenAiKey) {
+                try_at(openai, m.start(), &mut found);
+            }
         }
     }
-    Some(found)
-}
-
-/// A cheap test that rules out most strings before the expression runs: every detector needs either a
-/// digit run, a key prefix, a `-----BEGIN` or an `@`.
-fn might_hold_a_secret(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut digits = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        match b {
-            b'0'..=b'9' => {
-                digits += 1;
-                if digits >= 7 {
-                    return true;
+    // Positional anchors, in one pass over the bytes.
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let boundary = i == 0 || !is_word_byte(bytes[i - 1]);
+        if boundary
+            && (b.is_ascii_digit() || ((b == b'+' || b == b'(') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit)))
+        {
+            let digits = digits_ahead(&bytes[i..]);
+            for (index, det) in DETECTORS.iter().enumerate() {
+                if let Anchor::Digits { at_least } = det.anchor {
+                    if digits >= at_least {
+                        try_at(index, i, &mut found);
+                    }
                 }
             }
-            b' ' | b'-' | b'.' | b'(' | b')' => {}
-            _ => digits = 0,
         }
-        if matches!(b, b'_' | b'-' | b'@') && i >= 2 {
-            return true;
-        }
-        if i + 4 <= bytes.len()
-            && (&bytes[i..i + 4] == b"AKIA"
-                || &bytes[i..i + 4] == b"ASIA"
-                || &bytes[i..i + 4] == b"AIza"
-                || &bytes[i..i + 4] == b"eyJh"
-                || &bytes[i..i + 4] == b"eyJ0")
+        if boundary
+            && b.is_ascii_uppercase()
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_uppercase)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_digit)
+            && bytes.get(i + 3).is_some_and(u8::is_ascii_digit)
         {
-            return true;
+            for (index, det) in DETECTORS.iter().enumerate() {
+                if matches!(det.anchor, Anchor::CountryCode) {
+                    try_at(index, i, &mut found);
+                }
+            }
+        }
+        if b == b'@' && options.contact {
+            let mut start = i;
+            while start > 0
+                && i - start < 64
+                && bytes.get(start - 1).is_some_and(|c| c.is_ascii_alphanumeric() || b"._%+-".contains(c))
+            {
+                start -= 1;
+            }
+            for (index, det) in DETECTORS.iter().enumerate() {
+                if matches!(det.anchor, Anchor::At) && start < i {
+                    try_at(index, start, &mut found);
+                }
+            }
+        }
+        i += 1;
+    }
+    // Left to right; where two formats overlap, the one that starts first (then the longer) wins.
+    found.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut kept: Vec<Found> = Vec::with_capacity(found.len());
+    for f in found {
+        if kept.last().is_none_or(|last| f.start >= last.end) {
+            kept.push(f);
         }
     }
-    // IBANs are letters and digits only: two letters, two digits.
-    bytes.windows(4).any(|w| {
-        w[0].is_ascii_uppercase() && w[1].is_ascii_uppercase() && w[2].is_ascii_digit() && w[3].is_ascii_digit()
-    })
+    Some(kept)
+}
+
+/// How many digits follow, counting through the separators numbers are written with.
+fn digits_ahead(bytes: &[u8]) -> usize {
+    let mut digits = 0;
+    for &b in bytes.iter().take(40) {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b' ' | b'-' | b'.' | b'(' | b')' | b'+' => {}
+            _ => break,
+        }
+    }
+    digits
 }
 
 /// Formats with a checksum or a reserved range are confirmed, so ordinary numbers are not redacted.
@@ -171,7 +349,7 @@ fn valid(kind: SecretKind, text: &str) -> bool {
     match kind {
         SecretKind::CardNumber => {
             let digits: Vec<u32> = text.chars().filter_map(|c| c.to_digit(10)).collect();
-            (13..=19).contains(&digits.len()) && luhn(&digits) && matches!(digits.first(), Some(2..=6))
+            card_brand_fits(&digits) && luhn(&digits)
         }
         SecretKind::Iban => iban_valid(text),
         SecretKind::UsSsn => {
@@ -188,6 +366,29 @@ fn valid(kind: SecretKind, text: &str) -> bool {
             (10..=15).contains(&digits) && (text.starts_with('+') || text.contains([' ', '-', '(', '.']))
         }
         _ => true,
+    }
+}
+
+/// The issuer prefixes and lengths of the card networks (Visa, Mastercard, Amex, Discover, Diners, JCB,
+/// UnionPay), so that long numbers that merely pass Luhn are not taken for cards.
+fn card_brand_fits(digits: &[u32]) -> bool {
+    let prefix = |n: usize| digits.iter().take(n).fold(0u32, |acc, d| acc * 10 + d);
+    let len = digits.len();
+    match digits.first() {
+        Some(4) => matches!(len, 13 | 16 | 19),
+        Some(5) => (51..=55).contains(&prefix(2)) && len == 16,
+        Some(2) => (2221..=2720).contains(&prefix(4)) && len == 16,
+        Some(3) => match prefix(2) {
+            34 | 37 => len == 15,
+            36 | 38 | 30 => len == 14 || len == 16,
+            35 => (16..=19).contains(&len),
+            _ => false,
+        },
+        Some(6) => {
+            (prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3)) || prefix(2) == 62)
+                && (16..=19).contains(&len)
+        }
+        _ => false,
     }
 }
 
