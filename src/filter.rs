@@ -143,7 +143,8 @@ pub fn filter_answer(
         return Ok(Filtered { text: None, findings: Findings::default(), blocked: false });
     }
     let mut value: Value = serde_json::from_str(answer).map_err(|e| FilterError::Unreadable(e.to_string()))?;
-    let mut walker = Walker { protection, relations: ctx.relations, findings: Findings::default(), changed: false };
+    let mut walker =
+        Walker { protection, prefilter, relations: ctx.relations, findings: Findings::default(), changed: false };
     walker.value(
         &mut value,
         &mut Place { path: String::new(), collection: ctx.collection.map(str::to_string), record: None },
@@ -169,6 +170,8 @@ struct Place {
 
 struct Walker<'a> {
     protection: &'a Protection,
+    /// Rules out single strings too: most values in a row that needs the full check hold nothing.
+    prefilter: Option<&'a Prefilter>,
     relations: &'a RelationIndex,
     findings: Findings,
     changed: bool,
@@ -281,6 +284,9 @@ impl Walker<'_> {
     }
 
     fn string(&mut self, text: &str, place: &mut Place) -> Result<Option<String>, FilterError> {
+        if self.prefilter.is_some_and(|p| !p.may_need_filtering(text)) {
+            return Ok(None);
+        }
         let mut current: Option<String> = None;
         let redactions = &mut self.findings.redactions;
         let redacted = redact_text(text, self.protection.detectors, &mut |kind| {
