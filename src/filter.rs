@@ -10,7 +10,7 @@ use crate::network::HostPattern;
 use crate::policy::Rule;
 use crate::prefilter::Prefilter;
 use crate::relations::{FieldRelation, RelationIndex};
-use crate::response::DENIAL_CODE;
+use crate::response::tool_error;
 use crate::secrets::{redact_text, sensitive_field, DetectorOptions};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -365,31 +365,12 @@ fn blocked_answer(id: Value, findings: &Findings) -> Value {
     });
     let signal = first.map_or("", |f| f.signal);
     let reason = format!("the result contains text that looks like instructions to an AI ({signal}) in {place}");
-    let remedy = Rule::InjectionBlocked.remedy();
-    let error = json!([{
-        "error": format!("MCP Guard refused this result: {reason}. {remedy}"),
-        "code": DENIAL_CODE,
-        "rule": Rule::InjectionBlocked.id(),
-        "reason": reason,
-        "remedy": remedy,
-        "recoverable": false,
-    }]);
-    json!({"jsonrpc": "2.0", "id": id, "result": {"isError": true, "content": [{"type": "text", "text": error.to_string()}]}})
+    tool_error(&id, "refused this result", Rule::InjectionBlocked, &reason)
 }
 
 /// Why a result could not be checked, as the tool error the client gets instead (fail closed).
 pub fn unfilterable_answer(id: Value, err: &FilterError) -> Value {
-    let reason = err.to_string();
-    let remedy = Rule::UnreadableResult.remedy();
-    let error = json!([{
-        "error": format!("MCP Guard withheld this result: {reason}. {remedy}"),
-        "code": DENIAL_CODE,
-        "rule": Rule::UnreadableResult.id(),
-        "reason": reason,
-        "remedy": remedy,
-        "recoverable": false,
-    }]);
-    json!({"jsonrpc": "2.0", "id": id, "result": {"isError": true, "content": [{"type": "text", "text": error.to_string()}]}})
+    tool_error(&id, "withheld this result", Rule::UnreadableResult, &err.to_string())
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! What goes back to the MCP client when the guard answers itself, and how a Directus answer is summed up
 //! for the audit log.
 
-use crate::policy::Verdict;
+use crate::policy::{Rule, Verdict};
 use serde_json::{json, Value};
 
 /// The code every guard denial carries, beside its rule id.
@@ -10,12 +10,19 @@ pub const DENIAL_CODE: &str = "MCP_GUARD_DENIED";
 /// A refused tool call, shaped like Directus's own tool errors (a JSON-RPC *result* with `isError`), so that
 /// clients show it to the model instead of failing the transport.
 pub fn denial_result(id: &Value, verdict: &Verdict) -> Value {
+    tool_error(id, "refused this call", verdict.rule, &verdict.reason)
+}
+
+/// The tool error the guard answers with: `what` it did (refused this call, withheld this result), the rule,
+/// the reason and the rule's remedy.
+pub fn tool_error(id: &Value, what: &str, rule: Rule, reason: &str) -> Value {
+    let remedy = rule.remedy();
     let error = json!({
-        "error": format!("MCP Guard refused this call: {}. {}", verdict.reason, verdict.remedy()),
+        "error": format!("MCP Guard {what}: {reason}. {remedy}"),
         "code": DENIAL_CODE,
-        "rule": verdict.rule.id(),
-        "reason": verdict.reason,
-        "remedy": verdict.remedy(),
+        "rule": rule.id(),
+        "reason": reason,
+        "remedy": remedy,
         "recoverable": false,
     });
     json!({

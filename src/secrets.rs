@@ -185,6 +185,14 @@ const DETECTORS: &[Detector] = &[
     },
 ];
 
+/// Every literal prefix a secret format starts with (the answer prefilter looks for these too).
+pub fn secret_prefixes() -> impl Iterator<Item = &'static str> {
+    DETECTORS.iter().flat_map(|d| match d.anchor {
+        Anchor::Prefix(list) => list.iter().copied(),
+        _ => [].iter().copied(),
+    })
+}
+
 struct Detectors {
     /// Every literal prefix, for one pass over the text; the value is the detector's index.
     prefixes: AhoCorasick,
