@@ -130,8 +130,10 @@ pub struct AnswerContext<'a> {
 }
 
 /// `prefilter` rules out answers with nothing to find in one fast pass; without it every answer is parsed.
+/// The answer comes as UTF-8 bytes: the prefilter reads bytes, so an answer it rules out is never even
+/// checked as text.
 pub fn filter_answer(
-    answer: &str,
+    answer: &[u8],
     ctx: &AnswerContext,
     protection: &Protection,
     prefilter: Option<&Prefilter>,
@@ -142,7 +144,7 @@ pub fn filter_answer(
     if protection.is_off() || prefilter.is_some_and(|p| !p.may_need_filtering(answer)) {
         return Ok(Filtered { text: None, findings: Findings::default(), blocked: false });
     }
-    let mut value: Value = serde_json::from_str(answer).map_err(|e| FilterError::Unreadable(e.to_string()))?;
+    let mut value: Value = serde_json::from_slice(answer).map_err(|e| FilterError::Unreadable(e.to_string()))?;
     let mut walker =
         Walker { protection, prefilter, relations: ctx.relations, findings: Findings::default(), changed: false };
     walker.value(
@@ -284,7 +286,7 @@ impl Walker<'_> {
     }
 
     fn string(&mut self, text: &str, place: &mut Place) -> Result<Option<String>, FilterError> {
-        if self.prefilter.is_some_and(|p| !p.may_need_filtering(text)) {
+        if self.prefilter.is_some_and(|p| !p.may_need_filtering(text.as_bytes())) {
             return Ok(None);
         }
         let mut current: Option<String> = None;

@@ -33,11 +33,11 @@ fn run(answer: &str, injection: InjectionMode) -> Filtered {
     let p = protection(injection);
     let prefilter = Prefilter::new(&p);
     // The prefilter never changes the outcome, only how fast it comes.
-    let full = match filter_answer(answer, &ctx, &p, None) {
+    let full = match filter_answer(answer.as_bytes(), &ctx, &p, None) {
         Ok(f) => f,
         Err(e) => panic!("{e}"),
     };
-    let quick = filter_answer(answer, &ctx, &p, prefilter.as_ref()).map_err(|e| e.to_string());
+    let quick = filter_answer(answer.as_bytes(), &ctx, &p, prefilter.as_ref()).map_err(|e| e.to_string());
     assert_eq!(quick.as_ref().map(|q| (&q.text, &q.findings)), Ok((&full.text, &full.findings)));
     full
 }
@@ -120,11 +120,14 @@ fn unreadable_deep_or_huge_answers_are_refused_not_passed() {
     let p = protection(InjectionMode::Flag);
     let malformed = json!({"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": "{\"raw\": [{\"password\": \"x\""}]}}).to_string();
     let pre = Prefilter::new(&p);
-    assert!(matches!(filter_answer(&malformed, &ctx, &p, pre.as_ref()), Err(FilterError::UnreadableResult(_))));
+    assert!(matches!(
+        filter_answer(malformed.as_bytes(), &ctx, &p, pre.as_ref()),
+        Err(FilterError::UnreadableResult(_))
+    ));
     let deep = format!("{}\"token\"{}", "[".repeat(10_000), "]".repeat(10_000));
-    assert!(matches!(filter_answer(&deep, &ctx, &p, pre.as_ref()), Err(FilterError::Unreadable(_))));
+    assert!(matches!(filter_answer(deep.as_bytes(), &ctx, &p, pre.as_ref()), Err(FilterError::Unreadable(_))));
     let huge = "x".repeat(MAX_ANSWER_BYTES + 1);
-    assert!(matches!(filter_answer(&huge, &ctx, &p, pre.as_ref()), Err(FilterError::TooLarge(_))));
+    assert!(matches!(filter_answer(huge.as_bytes(), &ctx, &p, pre.as_ref()), Err(FilterError::TooLarge(_))));
     let err = unfilterable_answer(json!(3), &FilterError::TooLarge(1)).to_string();
     assert!(err.contains("isError") && err.contains("filter.unreadable-result"));
 }
@@ -141,6 +144,6 @@ fn answers_with_nothing_to_find_go_out_unparsed_and_unchanged() {
     let p = protection(InjectionMode::Flag);
     let rel = relations();
     let ctx = AnswerContext { collection: Some("customers"), relations: &rel };
-    let f = filter_answer(&answer, &ctx, &p, Prefilter::new(&p).as_ref()).map_err(|e| e.to_string());
+    let f = filter_answer(answer.as_bytes(), &ctx, &p, Prefilter::new(&p).as_ref()).map_err(|e| e.to_string());
     assert_eq!(f.map(|f| (f.text, f.findings.is_empty())), Ok((None, true)));
 }

@@ -184,13 +184,9 @@ impl Guard {
             Ok(s) => s,
             Err(e) => return error("settings", e),
         };
-        let answer_json = match std::str::from_utf8(answer_utf8) {
-            Ok(text) => text,
-            Err(e) => return error("answer", format!("the answer is not UTF-8: {e}")),
-        };
         let ctx = AnswerContext { collection: collection.as_deref(), relations: &self.relations };
         let prefilter = self.prefilter.as_ref();
-        let (text, findings, blocked, failure) = match filter_answer(answer_json, &ctx, &settings.protection, prefilter)
+        let (text, findings, blocked, failure) = match filter_answer(answer_utf8, &ctx, &settings.protection, prefilter)
         {
             Ok(f) => (f.text, f.findings, f.blocked, None),
             Err(err) => {
