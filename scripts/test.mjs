@@ -1,5 +1,6 @@
 // npm test: everything, from a clean clone. Installs what is missing on the way (wasm target, wasm-pack,
-// npm dev dependencies, the pinned Directus runtime, Debian's Chromium for the browser test).
+// npm dev dependencies, the pinned Directus runtime, Debian's Chromium for the browser test and the sqlite3
+// command, with which one test writes what Directus itself cannot store).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -10,11 +11,16 @@ import { ensureDirectus } from './ensure-directus.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 
-function ensureChromium() {
-	if (existsSync('/usr/bin/chromium')) return;
-	console.log('[mcp-guard] installing Debian Chromium for the browser test');
+/** Debian packages the tests drive, installed when their command is missing. */
+function ensureDebianPackages() {
+	const missing = [
+		['/usr/bin/chromium', 'chromium'],
+		['/usr/bin/sqlite3', 'sqlite3'],
+	].filter(([command]) => !existsSync(command));
+	if (missing.length === 0) return;
+	console.log(`[mcp-guard] installing ${missing.map(([, pkg]) => pkg).join(' and ')} from Debian for the tests`);
 	run('apt-get', ['update', '-qq']);
-	run('apt-get', ['install', '-y', '-qq', 'chromium']);
+	run('apt-get', ['install', '-y', '-qq', ...missing.map(([, pkg]) => pkg)]);
 }
 
 const testFiles = (dir) =>
@@ -26,7 +32,7 @@ const testFiles = (dir) =>
 run('cargo', ['test', '--quiet']);
 build();
 ensureDirectus();
-ensureChromium();
+ensureDebianPackages();
 // Each run leaves its Directus folders in tests/.runs for a look afterwards; the previous run's go now.
 rmSync(join(root, 'tests', '.runs'), { recursive: true, force: true });
 // One Directus at a time: the machines have two cores.
