@@ -154,7 +154,10 @@ const OVERRIDE_OBJECTS: &[&str] = &["instruction", "direction", "prompt", "guide
 const OVERRIDE_WINDOW: usize = 60;
 
 struct Scanners {
-    verbs: AhoCorasick,
+    /// Phrases, tags, override verbs and the `style`/`hidden` markers in one automaton, so a string is read
+    /// once; `marker_kinds` tells which list a pattern came from.
+    markers: AhoCorasick,
+    marker_kinds: Vec<Marker>,
     phrases: AhoCorasick,
     tags: AhoCorasick,
     /// `style` and `hidden`: where a hiding tag can be; the tag around each is then checked.
@@ -172,34 +175,64 @@ fn scanners() -> Option<&'static Scanners> {
                     .build(patterns)
                     .ok()
             };
+            let lists: [(&[&str], Marker); 4] = [
+                (OVERRIDE_PHRASES, Marker::Phrase),
+                (ROLE_TAGS, Marker::Tag),
+                (OVERRIDE_VERBS, Marker::Verb),
+                (HIDING_MARKERS, Marker::Hiding),
+            ];
+            let patterns: Vec<&str> = lists.iter().flat_map(|(list, _)| list.iter().copied()).collect();
+            let marker_kinds = lists.iter().flat_map(|(list, kind)| list.iter().map(move |_| *kind)).collect();
+            // Overlapping search needs the standard match semantics.
+            let markers = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .build(&patterns)
+                .ok()?;
             Some(Scanners {
-                verbs: ac(OVERRIDE_VERBS)?,
+                markers,
+                marker_kinds,
                 phrases: ac(OVERRIDE_PHRASES)?,
                 tags: ac(ROLE_TAGS)?,
-                hiding: ac(&["style", "hidden"])?,
+                hiding: ac(HIDING_MARKERS)?,
             })
         })
         .as_ref()
 }
 
+/// Which list a marker of the combined automaton belongs to.
+#[derive(Clone, Copy, PartialEq)]
+enum Marker {
+    Phrase,
+    Tag,
+    Verb,
+    Hiding,
+}
+
+/// Where a hiding tag can be: the tag around each is then read.
+const HIDING_MARKERS: &[&str] = &["style", "hidden"];
+
 /// Tags are looked for this far around a `style` or `hidden` marker.
 const TAG_REACH: usize = 2048;
 
-/// The byte ranges of the tags in `text` that hide their content.
-fn hidden_tags(text: &str, s: &Scanners) -> Vec<(usize, usize)> {
+/// The byte ranges of the tags in `text` that hide their content, given where `style`/`hidden` occur.
+fn hidden_tags(text: &str, markers: impl Iterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
     let mut tags: Vec<(usize, usize)> = Vec::new();
-    for m in s.hiding.find_iter(text) {
-        if tags.last().is_some_and(|(_, end)| m.start() < *end) {
+    for (marker_start, marker_end) in markers {
+        if tags.last().is_some_and(|(_, end)| marker_start < *end) {
             continue;
         }
-        let before = &text.as_bytes()[m.start().saturating_sub(TAG_REACH)..m.start()];
+        let reach_start = marker_start.saturating_sub(TAG_REACH);
+        let before = &text.as_bytes()[reach_start..marker_start];
         let Some(open) = before.iter().rposition(|b| *b == b'<') else { continue };
         if before[open..].contains(&b'>') {
             continue;
         }
-        let start = m.start().saturating_sub(TAG_REACH) + open;
-        let Some(close) = text.as_bytes()[m.end()..].iter().take(TAG_REACH).position(|b| *b == b'>') else { continue };
-        let end = m.end() + close + 1;
+        let start = reach_start + open;
+        let Some(close) = text.as_bytes()[marker_end..].iter().take(TAG_REACH).position(|b| *b == b'>') else {
+            continue;
+        };
+        let end = marker_end + close + 1;
         if text.get(start..end).is_some_and(tag_hides_content) {
             tags.push((start, end));
         }
@@ -334,22 +367,36 @@ pub fn scan(text: &str, trusted_hosts: &[HostPattern]) -> Option<Vec<Hit>> {
         return Some(hits);
     }
     let s = scanners()?;
-    if let Some((start, _)) = hidden_tags(text, s).first() {
+    // One pass for phrases, tags, verbs and hiding markers.
+    let (mut phrase, mut tag) = (None::<usize>, None::<usize>);
+    let (mut verbs, mut hiding) = (Vec::new(), Vec::new());
+    for m in s.markers.find_overlapping_iter(text) {
+        match s.marker_kinds.get(m.pattern().as_usize()) {
+            Some(Marker::Phrase) => phrase = Some(phrase.map_or(m.start(), |p| p.min(m.start()))),
+            Some(Marker::Tag) => tag = Some(tag.map_or(m.start(), |t| t.min(m.start()))),
+            Some(Marker::Verb) => verbs.push((m.start(), m.end())),
+            Some(Marker::Hiding) => hiding.push((m.start(), m.end())),
+            None => {}
+        }
+    }
+    hiding.sort_unstable();
+    verbs.sort_unstable();
+    if let Some((start, _)) = hidden_tags(text, hiding.into_iter()).first() {
         hits.push(Hit { signal: Signal::HiddenHtml, evidence: evidence(text.get(*start..).unwrap_or("")) });
     } else if let Some((_, _, inner)) =
         comments(text).into_iter().find(|(_, _, inner)| inner.split_whitespace().count() >= 3)
     {
         hits.push(Hit { signal: Signal::HiddenHtml, evidence: evidence(&format!("<!--{inner}-->")) });
     }
-    if let Some(m) = s.phrases.find(text) {
-        hits.push(Hit { signal: Signal::InstructionOverride, evidence: evidence(&text[m.start()..]) });
+    if let Some(start) = phrase {
+        hits.push(Hit { signal: Signal::InstructionOverride, evidence: evidence(text.get(start..).unwrap_or("")) });
     } else if let Some(m) = find_lowercase_phrase(text, s) {
         hits.push(Hit { signal: Signal::InstructionOverride, evidence: m });
-    } else if let Some(start) = find_override_sentence(text, s) {
+    } else if let Some(start) = find_override_sentence(text, &verbs) {
         hits.push(Hit { signal: Signal::InstructionOverride, evidence: evidence(text.get(start..).unwrap_or("")) });
     }
-    if let Some(m) = s.tags.find(text) {
-        hits.push(Hit { signal: Signal::RoleTag, evidence: evidence(text[m.start()..].trim_start()) });
+    if let Some(start) = tag {
+        hits.push(Hit { signal: Signal::RoleTag, evidence: evidence(text.get(start..).unwrap_or("").trim_start()) });
     }
     if text.chars().any(is_invisible) {
         let codes: Vec<String> =
@@ -385,16 +432,16 @@ fn find_lowercase_phrase(text: &str, s: &Scanners) -> Option<String> {
 }
 
 /// The start of a verb–qualifier–object override sentence, if there is one.
-fn find_override_sentence(text: &str, s: &Scanners) -> Option<usize> {
-    for m in s.verbs.find_iter(text) {
-        let mut end = (m.end() + OVERRIDE_WINDOW).min(text.len());
+fn find_override_sentence(text: &str, verbs: &[(usize, usize)]) -> Option<usize> {
+    for &(start, verb_end) in verbs {
+        let mut end = (verb_end + OVERRIDE_WINDOW).min(text.len());
         while !text.is_char_boundary(end) {
             end -= 1;
         }
-        let window = format!(" {} ", text.get(m.end()..end)?.to_ascii_lowercase());
+        let window = format!(" {} ", text.get(verb_end..end)?.to_ascii_lowercase());
         let qualified = OVERRIDE_QUALIFIERS.iter().any(|q| window.contains(q));
         if qualified && OVERRIDE_OBJECTS.iter().any(|o| window.contains(o)) {
-            return Some(m.start());
+            return Some(start);
         }
     }
     None
@@ -441,7 +488,7 @@ pub fn sanitize(text: &str, trusted_hosts: &[HostPattern]) -> Option<String> {
     // Hidden elements go with their content, up to the first closing tag after them.
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    for (start, end) in hidden_tags(text, s) {
+    for (start, end) in hidden_tags(text, s.hiding.find_iter(text).map(|m| (m.start(), m.end()))) {
         if start < last {
             continue;
         }
