@@ -147,10 +147,8 @@ pub fn filter_answer(
     let mut value: Value = serde_json::from_slice(answer).map_err(|e| FilterError::Unreadable(e.to_string()))?;
     let mut walker =
         Walker { protection, prefilter, relations: ctx.relations, findings: Findings::default(), changed: false };
-    walker.value(
-        &mut value,
-        &mut Place { path: String::new(), collection: ctx.collection.map(str::to_string), record: None },
-    )?;
+    let root = Path { parent: None, segment: Segment::Root };
+    walker.value(&mut value, &root, Scope { collection: ctx.collection, record: None })?;
     let findings = walker.findings;
     if protection.injection == InjectionMode::Block && !findings.injections.is_empty() {
         let text = blocked_answer(value.get("id").cloned().unwrap_or(Value::Null), &findings).to_string();
@@ -164,10 +162,59 @@ pub fn filter_answer(
     Ok(Filtered { text, findings, blocked: false })
 }
 
-struct Place {
-    path: String,
-    collection: Option<String>,
-    record: Option<String>,
+/// Where the walk is, as a chain of segments on the stack: the path text is only built for a finding.
+#[derive(Clone, Copy)]
+struct Path<'p> {
+    parent: Option<&'p Path<'p>>,
+    segment: Segment<'p>,
+}
+
+#[derive(Clone, Copy)]
+enum Segment<'p> {
+    Root,
+    Key(&'p str),
+    Index(usize),
+    /// Into the JSON text of a string (`content[].text`).
+    Inner,
+}
+
+impl<'p> Path<'p> {
+    fn child(&'p self, segment: Segment<'p>) -> Path<'p> {
+        Path { parent: Some(self), segment }
+    }
+
+    /// `result.content[0].text → raw[2].body`.
+    fn render(&self) -> String {
+        let mut segments = Vec::new();
+        let mut at = Some(self);
+        while let Some(p) = at {
+            segments.push(p.segment);
+            at = p.parent;
+        }
+        let mut out = String::new();
+        for segment in segments.into_iter().rev() {
+            match segment {
+                Segment::Root => {}
+                Segment::Key(key) if out.is_empty() || out.ends_with(' ') => out.push_str(key),
+                Segment::Key(key) => {
+                    out.push('.');
+                    out.push_str(key);
+                }
+                Segment::Index(i) => out.push_str(&format!("[{i}]")),
+                Segment::Inner => out.push_str(" → "),
+            }
+        }
+        out
+    }
+}
+
+/// What the walk knows about the rows it is in.
+#[derive(Clone, Copy)]
+struct Scope<'s> {
+    /// The collection of the current row, when the schema tells.
+    collection: Option<&'s str>,
+    /// `collection#key` of the nearest row with a primary key.
+    record: Option<&'s str>,
 }
 
 struct Walker<'a> {
@@ -179,23 +226,18 @@ struct Walker<'a> {
     changed: bool,
 }
 
-impl Walker<'_> {
-    fn value(&mut self, value: &mut Value, place: &mut Place) -> Result<(), FilterError> {
+impl<'a> Walker<'a> {
+    fn value(&mut self, value: &mut Value, path: &Path, scope: Scope) -> Result<(), FilterError> {
         match value {
-            Value::Object(map) => self.object(map, place),
+            Value::Object(map) => self.object(map, path, scope),
             Value::Array(items) => {
                 for (i, item) in items.iter_mut().enumerate() {
-                    let mut inner = Place {
-                        path: format!("{}[{i}]", place.path),
-                        collection: place.collection.clone(),
-                        record: place.record.clone(),
-                    };
-                    self.value(item, &mut inner)?;
+                    self.value(item, &path.child(Segment::Index(i)), scope)?;
                 }
                 Ok(())
             }
             Value::String(text) => {
-                if let Some(replaced) = self.string(text, place)? {
+                if let Some(replaced) = self.string(text, path, scope)? {
                     *text = replaced;
                     self.changed = true;
                 }
@@ -205,20 +247,17 @@ impl Walker<'_> {
         }
     }
 
-    fn object(&mut self, map: &mut Map<String, Value>, place: &mut Place) -> Result<(), FilterError> {
+    fn object(&mut self, map: &mut Map<String, Value>, path: &Path, scope: Scope) -> Result<(), FilterError> {
         // A row with a primary key names itself in findings.
-        let record = place.collection.as_ref().and_then(|c| {
+        let own_record = scope.collection.and_then(|c| {
             map.get(self.relations.primary_key(c))
                 .filter(|k| k.is_string() || k.is_number())
                 .map(|k| format!("{c}#{}", k.as_str().map_or_else(|| k.to_string(), str::to_string)))
         });
+        let record = own_record.as_deref().or(scope.record);
         for (key, field) in map.iter_mut() {
-            let path = if place.path.is_empty() || place.path.ends_with(' ') {
-                format!("{}{key}", place.path)
-            } else {
-                format!("{}.{key}", place.path)
-            };
-            if let Some(marker) = self.field_marker(place.collection.as_deref(), key) {
+            let here = path.child(Segment::Key(key));
+            if let Some(marker) = self.field_marker(scope.collection, key) {
                 if !field.is_null() && !field.is_object() && !field.is_array() {
                     *field = Value::String(format!("[redacted:{marker}]"));
                     *self.findings.redactions.entry(marker.to_string()).or_default() += 1;
@@ -229,21 +268,21 @@ impl Walker<'_> {
             // A tool result's text is JSON text: it is walked as JSON, then written back.
             if key == "text" {
                 if let Value::String(text) = field {
-                    if let Some(inner) = self.json_text(text, &path, place)? {
+                    if let Some(inner) = self.json_text(text, &here, Scope { collection: scope.collection, record })? {
                         *text = inner;
                         self.changed = true;
                     }
                     continue;
                 }
             }
-            let collection = match place.collection.as_deref().and_then(|c| self.relations.field(c, key)) {
-                Some(FieldRelation::ManyToOne { related }) => Some(related.clone()),
-                Some(FieldRelation::OneToMany { many, .. }) => Some(many.clone()),
+            let relations: &'a RelationIndex = self.relations;
+            let collection = match scope.collection.and_then(|c| relations.field(c, key)) {
+                Some(FieldRelation::ManyToOne { related }) => Some(related.as_str()),
+                Some(FieldRelation::OneToMany { many, .. }) => Some(many.as_str()),
                 Some(FieldRelation::ManyToAny { .. }) => None,
-                None => place.collection.clone(),
+                None => scope.collection,
             };
-            let mut inner = Place { path, collection, record: record.clone().or_else(|| place.record.clone()) };
-            self.value(field, &mut inner)?;
+            self.value(field, &here, Scope { collection, record })?;
         }
         Ok(())
     }
@@ -265,7 +304,7 @@ impl Walker<'_> {
 
     /// `content[].text`: JSON is parsed and walked; plain text is scanned as a string. Text that starts like
     /// JSON but does not parse is refused, since its fields cannot be told apart.
-    fn json_text(&mut self, text: &str, path: &str, place: &Place) -> Result<Option<String>, FilterError> {
+    fn json_text(&mut self, text: &str, path: &Path, scope: Scope) -> Result<Option<String>, FilterError> {
         let trimmed = text.trim_start();
         if trimmed.starts_with('{') || trimmed.starts_with('[') {
             let mut inner: Value =
@@ -273,19 +312,15 @@ impl Walker<'_> {
             let before = self.changed;
             self.changed = false;
             // Legacy results wrap rows as {raw, url}, registry ones as {data, url}: rows keep the call's collection.
-            let mut inner_place =
-                Place { path: format!("{path} → "), collection: place.collection.clone(), record: None };
-            self.value(&mut inner, &mut inner_place)?;
+            self.value(&mut inner, &path.child(Segment::Inner), Scope { collection: scope.collection, record: None })?;
             let changed = self.changed;
             self.changed = before;
             return Ok(changed.then(|| inner.to_string()));
         }
-        let mut owned =
-            Place { path: path.to_string(), collection: place.collection.clone(), record: place.record.clone() };
-        self.string(text, &mut owned)
+        self.string(text, path, scope)
     }
 
-    fn string(&mut self, text: &str, place: &mut Place) -> Result<Option<String>, FilterError> {
+    fn string(&mut self, text: &str, path: &Path, scope: Scope) -> Result<Option<String>, FilterError> {
         if self.prefilter.is_some_and(|p| !p.may_need_filtering(text.as_bytes())) {
             return Ok(None);
         }
@@ -302,10 +337,11 @@ impl Walker<'_> {
             let scanned = current.as_deref().unwrap_or(text);
             let hits = scan(scanned, &self.protection.trusted_hosts).ok_or(FilterError::Scanners)?;
             if !hits.is_empty() {
+                let rendered = path.render();
                 for hit in &hits {
                     self.findings.injections.push(InjectionFinding {
-                        path: place.path.clone(),
-                        record: place.record.clone(),
+                        path: rendered.clone(),
+                        record: scope.record.map(str::to_string),
                         signal: hit.signal.name(),
                         action: self.protection.injection.action(),
                         evidence: hit.evidence.clone(),
