@@ -1,4 +1,5 @@
-// The guard of one extension load: adapts each /mcp request to the core and carries out its decision.
+// The guard of one extension load: adapts each /mcp request to the core, carries out its decision, and passes
+// the answer through the core on its way out (redaction, injection defence, tool lists).
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { sendRefusal, FAIL_CLOSED, REJECTED_BY_DIRECTUS } from './fail-closed.js';
