@@ -158,23 +158,12 @@ struct Scanners {
     /// once; `marker_kinds` tells which list a pattern came from.
     markers: AhoCorasick,
     marker_kinds: Vec<Marker>,
-    phrases: AhoCorasick,
-    tags: AhoCorasick,
-    /// `style` and `hidden`: where a hiding tag can be; the tag around each is then checked.
-    hiding: AhoCorasick,
 }
 
 fn scanners() -> Option<&'static Scanners> {
     static BUILT: OnceLock<Option<Scanners>> = OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let ac = |patterns: &[&str]| {
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .build(patterns)
-                    .ok()
-            };
             let lists: [(&[&str], Marker); 4] = [
                 (OVERRIDE_PHRASES, Marker::Phrase),
                 (ROLE_TAGS, Marker::Tag),
@@ -189,13 +178,7 @@ fn scanners() -> Option<&'static Scanners> {
                 .match_kind(MatchKind::Standard)
                 .build(&patterns)
                 .ok()?;
-            Some(Scanners {
-                markers,
-                marker_kinds,
-                phrases: ac(OVERRIDE_PHRASES)?,
-                tags: ac(ROLE_TAGS)?,
-                hiding: ac(HIDING_MARKERS)?,
-            })
+            Some(Scanners { markers, marker_kinds })
         })
         .as_ref()
 }
@@ -211,6 +194,35 @@ enum Marker {
 
 /// Where a hiding tag can be: the tag around each is then read.
 const HIDING_MARKERS: &[&str] = &["style", "hidden"];
+
+/// Where the markers of each list occur in a text, from one pass of the combined automaton.
+#[derive(Default)]
+struct Markers {
+    /// Start of the first override phrase.
+    phrase: Option<usize>,
+    /// Start of the first role tag.
+    tag: Option<usize>,
+    verbs: Vec<(usize, usize)>,
+    hiding: Vec<(usize, usize)>,
+}
+
+impl Markers {
+    fn in_text(text: &str, s: &Scanners) -> Markers {
+        let mut found = Markers::default();
+        for m in s.markers.find_overlapping_iter(text) {
+            match s.marker_kinds.get(m.pattern().as_usize()) {
+                Some(Marker::Phrase) => found.phrase = Some(found.phrase.map_or(m.start(), |p| p.min(m.start()))),
+                Some(Marker::Tag) => found.tag = Some(found.tag.map_or(m.start(), |t| t.min(m.start()))),
+                Some(Marker::Verb) => found.verbs.push((m.start(), m.end())),
+                Some(Marker::Hiding) => found.hiding.push((m.start(), m.end())),
+                None => {}
+            }
+        }
+        found.verbs.sort_unstable();
+        found.hiding.sort_unstable();
+        found
+    }
+}
 
 /// Tags are looked for this far around a `style` or `hidden` marker.
 const TAG_REACH: usize = 2048;
@@ -367,20 +379,7 @@ pub fn scan(text: &str, trusted_hosts: &[HostPattern]) -> Option<Vec<Hit>> {
         return Some(hits);
     }
     let s = scanners()?;
-    // One pass for phrases, tags, verbs and hiding markers.
-    let (mut phrase, mut tag) = (None::<usize>, None::<usize>);
-    let (mut verbs, mut hiding) = (Vec::new(), Vec::new());
-    for m in s.markers.find_overlapping_iter(text) {
-        match s.marker_kinds.get(m.pattern().as_usize()) {
-            Some(Marker::Phrase) => phrase = Some(phrase.map_or(m.start(), |p| p.min(m.start()))),
-            Some(Marker::Tag) => tag = Some(tag.map_or(m.start(), |t| t.min(m.start()))),
-            Some(Marker::Verb) => verbs.push((m.start(), m.end())),
-            Some(Marker::Hiding) => hiding.push((m.start(), m.end())),
-            None => {}
-        }
-    }
-    hiding.sort_unstable();
-    verbs.sort_unstable();
+    let Markers { phrase, tag, verbs, hiding } = Markers::in_text(text, s);
     if let Some((start, _)) = hidden_tags(text, hiding.into_iter()).first() {
         hits.push(Hit { signal: Signal::HiddenHtml, evidence: evidence(text.get(*start..).unwrap_or("")) });
     } else if let Some((_, _, inner)) =
@@ -412,7 +411,8 @@ pub fn scan(text: &str, trusted_hosts: &[HostPattern]) -> Option<Vec<Hit>> {
     }
     for run in base64_runs(text) {
         if let Some(decoded) = decode_base64(run) {
-            if s.phrases.find(&decoded).is_some() || s.tags.find(&decoded).is_some() {
+            let inside = Markers::in_text(&decoded, s);
+            if inside.phrase.is_some() || inside.tag.is_some() {
                 hits.push(Hit { signal: Signal::EncodedInstructions, evidence: evidence(&decoded) });
                 break;
             }
@@ -428,7 +428,7 @@ fn find_lowercase_phrase(text: &str, s: &Scanners) -> Option<String> {
         return None;
     }
     let lower = text.to_lowercase();
-    s.phrases.find(&lower).map(|m| evidence(&lower[m.start()..]))
+    Markers::in_text(&lower, s).phrase.map(|start| evidence(lower.get(start..).unwrap_or("")))
 }
 
 /// The start of a verb–qualifier–object override sentence, if there is one.
@@ -488,7 +488,7 @@ pub fn sanitize(text: &str, trusted_hosts: &[HostPattern]) -> Option<String> {
     // Hidden elements go with their content, up to the first closing tag after them.
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    for (start, end) in hidden_tags(text, s.hiding.find_iter(text).map(|m| (m.start(), m.end()))) {
+    for (start, end) in hidden_tags(text, Markers::in_text(text, s).hiding.into_iter()) {
         if start < last {
             continue;
         }
