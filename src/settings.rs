@@ -505,22 +505,32 @@ impl RowReader<'_> {
         out
     }
 
-    fn collection_deletes(&mut self, directory: &Directory) -> HashMap<String, bool> {
-        let field = "mcp_guard_collection_deletes";
-        let mut out = HashMap::new();
+    /// The rows of a repeater keyed by collection, as (collection, value of `key`); rows naming a
+    /// collection that does not exist are problems.
+    fn collection_rows(&mut self, field: &str, key: &str, directory: &Directory) -> Vec<(String, String)> {
+        let mut out = Vec::new();
         for row in self.rows(field) {
-            let (Some(collection), Some(deletes)) =
-                (self.text_of(field, &row, "collection"), self.text_of(field, &row, "deletes"))
+            let (Some(collection), Some(value)) =
+                (self.text_of(field, &row, "collection"), self.text_of(field, &row, key))
             else {
                 continue;
             };
-            if !directory.has_collection(collection) {
+            if directory.has_collection(collection) {
+                out.push((collection.to_string(), value.to_string()));
+            } else {
                 self.problem(field, format!("there is no collection \"{collection}\""));
-                continue;
             }
-            match deletes {
-                "allow" => out.insert(collection.to_string(), true),
-                "deny" => out.insert(collection.to_string(), false),
+        }
+        out
+    }
+
+    fn collection_deletes(&mut self, directory: &Directory) -> HashMap<String, bool> {
+        let field = "mcp_guard_collection_deletes";
+        let mut out = HashMap::new();
+        for (collection, deletes) in self.collection_rows(field, "deletes", directory) {
+            match deletes.as_str() {
+                "allow" => out.insert(collection, true),
+                "deny" => out.insert(collection, false),
                 other => {
                     self.problem(field, format!("deletes must be allow or deny, got \"{other}\""));
                     None
@@ -531,20 +541,10 @@ impl RowReader<'_> {
     }
 
     fn collection_fields(&mut self, directory: &Directory) -> HashMap<String, BTreeSet<String>> {
-        let field = "mcp_guard_redact_collection_fields";
         let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
-        for row in self.rows(field) {
-            let (Some(collection), Some(fields)) =
-                (self.text_of(field, &row, "collection"), self.text_of(field, &row, "fields"))
-            else {
-                continue;
-            };
-            if !directory.has_collection(collection) {
-                self.problem(field, format!("there is no collection \"{collection}\""));
-                continue;
-            }
+        for (collection, fields) in self.collection_rows("mcp_guard_redact_collection_fields", "fields", directory) {
             let names = fields.split(',').map(str::trim).filter(|f| !f.is_empty()).map(str::to_string);
-            out.entry(collection.to_string()).or_default().extend(names);
+            out.entry(collection).or_default().extend(names);
         }
         out
     }
