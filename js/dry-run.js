@@ -5,21 +5,13 @@
 //   → {"decision": "denied", "rule": "deletes.disabled", "reason": "…", "remedy": "…", "effects": […], …}
 import { defineEndpoint } from '@directus/extensions-sdk';
 import { LIVE_GUARD_EVENT } from './mount.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { whereUsersNamed } from './users.js';
 
 const problem = (res, status, message) => res.status(status).json({ errors: [{ message, extensions: { code: status === 403 ? 'FORBIDDEN' : 'INVALID_PAYLOAD' } }] });
 
 /** The user as Directus would authenticate it: role, and admin access through any of its policies. */
 async function callerFor(database, reference, ip) {
-	const user = await database
-		.select('id', 'role')
-		.from('directus_users')
-		.where((q) => {
-			q.where(database.raw('lower(??)', ['email']), String(reference).toLowerCase());
-			if (UUID.test(reference)) q.orWhere('id', reference);
-		})
-		.first();
+	const user = await database.select('id', 'role').from('directus_users').where(whereUsersNamed(database, [String(reference)])).first();
 	if (!user) return null;
 	// Roles inherit the policies of their parent roles.
 	const roles = [];

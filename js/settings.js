@@ -3,6 +3,7 @@
 // zones), and hands them over when they change.
 import manifest from '../extension.json';
 import { createFreshness } from './freshness.js';
+import { whereUsersNamed } from './users.js';
 
 /** Directus's own MCP field that the guard enforces, next to the guard's own declared fields. */
 const DIRECTUS_FIELDS = ['mcp_allow_deletes'];
@@ -11,7 +12,6 @@ export const SETTINGS_FIELDS = [...DIRECTUS_FIELDS, ...manifest.settings.filter(
 /** Events after which the names in the settings may resolve differently. */
 export const DIRECTORY_EVENTS = ['roles', 'users'].flatMap((scope) => ['create', 'update', 'delete'].map((a) => `${scope}.${a}`));
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Only the guard's columns that exist: a missing one takes its default in the core, a null one means "none". */
 function guardColumns(row) {
@@ -35,18 +35,9 @@ function userReferences(row) {
 
 async function readDirectory(database, row) {
 	const refs = userReferences(row);
-	const ids = refs.filter((r) => UUID.test(r));
 	const [roles, users] = await Promise.all([
 		database.select('id', 'name').from('directus_roles'),
-		refs.length === 0
-			? []
-			: database
-					.select('id', 'email')
-					.from('directus_users')
-					.where((q) => {
-						q.whereIn(database.raw('lower(??)', ['email']), refs.map((r) => r.toLowerCase()));
-						if (ids.length > 0) q.orWhereIn('id', ids);
-					}),
+		refs.length === 0 ? [] : database.select('id', 'email').from('directus_users').where(whereUsersNamed(database, refs)),
 	]);
 	return { roles, users, time_zones: timeZones() };
 }
