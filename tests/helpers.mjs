@@ -2,6 +2,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
 
 export function mcpUrl(directus, { registry = false, path = '/mcp' } = {}) {
 	return `${directus.url}${path}${registry ? '?tool_mode=registry' : ''}`;
@@ -110,4 +111,16 @@ export async function withAudit(directus, action, { expect = 1, method = 'tools/
 		if (Date.now() > deadline) throw new Error(`expected ${expect} audit rows for ${method}, found ${JSON.stringify(added)}`);
 		await new Promise((r) => setTimeout(r, 50));
 	}
+}
+
+const manifest = JSON.parse(readFileSync(new URL('../extension.json', import.meta.url)));
+/** Every guard setting at its declared default (lists empty), and Allow Deletes off. */
+const GUARD_DEFAULTS = Object.fromEntries([
+	['mcp_allow_deletes', false],
+	...manifest.settings.filter((s) => s.type !== 'presentation').map((s) => [s.field, s.default ?? null]),
+]);
+
+/** Saves the guard's settings: the defaults, changed by `changes`. */
+export function configureGuard(directus, changes = {}) {
+	return directus.api('PATCH', '/settings', { ...GUARD_DEFAULTS, ...changes });
 }

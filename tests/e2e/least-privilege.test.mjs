@@ -5,17 +5,9 @@
 import { test, before, after, afterEach, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
 import { startDirectus } from '../../scripts/lib/directus.mjs';
 import { seed, seedRows, seedDeleteFlow, CONTENT_TOKEN, ADMIN_MCP_TOKEN } from '../../scripts/lib/seed.mjs';
-import { sdkClient, rawRpc, toolCall, toolErrors, count, withAudit, auditRows } from '../helpers.mjs';
-
-const manifest = JSON.parse(readFileSync(new URL('../../extension.json', import.meta.url)));
-/** Every guard setting at its declared default (lists empty), and Allow Deletes off. */
-const DEFAULTS = Object.fromEntries([
-	['mcp_allow_deletes', false],
-	...manifest.settings.filter((s) => s.type !== 'presentation').map((s) => [s.field, s.default ?? null]),
-]);
+import { sdkClient, rawRpc, toolCall, toolErrors, count, withAudit, auditRows, configureGuard } from '../helpers.mjs';
 
 let directus;
 let ids;
@@ -31,10 +23,7 @@ before(async () => {
 after(() => directus?.stop());
 afterEach(() => configure({}));
 
-/** Saves the guard's settings: the defaults, changed by `changes`. */
-function configure(changes) {
-	return directus.api('PATCH', '/settings', { ...DEFAULTS, ...changes });
-}
+const configure = (changes) => configureGuard(directus, changes);
 
 async function call(token, name, args, { registry = false, headers = {} } = {}) {
 	const client = await sdkClient(directus, token, { registry, headers });

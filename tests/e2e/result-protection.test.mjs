@@ -3,16 +3,9 @@
 // modes, and through relational reads.
 import { test, before, after, afterEach, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { startDirectus } from '../../scripts/lib/directus.mjs';
 import { seed, CONTENT_TOKEN } from '../../scripts/lib/seed.mjs';
-import { sdkClient, rawRpc, toolCall, toolErrors, withAudit } from '../helpers.mjs';
-
-const manifest = JSON.parse(readFileSync(new URL('../../extension.json', import.meta.url)));
-const DEFAULTS = Object.fromEntries([
-	['mcp_allow_deletes', false],
-	...manifest.settings.filter((s) => s.type !== 'presentation').map((s) => [s.field, s.default ?? null]),
-]);
+import { sdkClient, rawRpc, toolCall, toolErrors, withAudit, configureGuard } from '../helpers.mjs';
 
 const SECRETS = {
 	apiKey: 'cust-key-7f3a9c2e5b',
@@ -49,7 +42,7 @@ before(async () => {
 	await api('POST', '/items/orders', { summary: 'First order', customer: customerId });
 });
 after(() => directus?.stop());
-afterEach(() => directus.api('PATCH', '/settings', DEFAULTS));
+afterEach(() => configureGuard(directus));
 
 const readCustomers = { action: 'read', collection: 'customers' };
 
@@ -89,10 +82,10 @@ describe('redaction', () => {
 	});
 
 	test('each rule set is a setting: off lets its kind through, and per-collection fields and contact details are added', async () => {
-		await directus.api('PATCH', '/settings', { ...DEFAULTS, mcp_guard_redact_field_rules: false, mcp_guard_redact_values: false, mcp_guard_injection_mode: 'off' });
+		await configureGuard(directus, { mcp_guard_redact_field_rules: false, mcp_guard_redact_values: false, mcp_guard_injection_mode: 'off' });
 		const open = (await rawRpc(directus, CONTENT_TOKEN, toolCall('items', readCustomers))).text;
 		assert.ok(open.includes(SECRETS.apiKey) && open.includes(SECRETS.stripe), 'with the rules off the values pass, so the test above could fail');
-		await directus.api('PATCH', '/settings', { ...DEFAULTS, mcp_guard_redact_contact: true, mcp_guard_redact_collection_fields: [{ collection: 'customers', fields: 'name' }] });
+		await configureGuard(directus, { mcp_guard_redact_contact: true, mcp_guard_redact_collection_fields: [{ collection: 'customers', fields: 'name' }] });
 		const closed = (await rawRpc(directus, CONTENT_TOKEN, toolCall('items', readCustomers))).text;
 		assert.ok(!closed.includes('Ada Lovelace') && closed.includes('[redacted:field]'));
 		assert.ok(!closed.includes('ada@example.com') && closed.includes('[redacted:email]'));
@@ -108,7 +101,7 @@ describe('prompt injection', () => {
 	};
 
 	async function readAs(mode, registry = false) {
-		await directus.api('PATCH', '/settings', { ...DEFAULTS, mcp_guard_injection_mode: mode });
+		await configureGuard(directus, { mcp_guard_injection_mode: mode });
 		const client = await sdkClient(directus, CONTENT_TOKEN, { registry });
 		try {
 			return registry
@@ -137,7 +130,7 @@ describe('prompt injection', () => {
 	});
 
 	test('block: a tool error names the record and the field; the text never reaches the client', async () => {
-		await directus.api('PATCH', '/settings', { ...DEFAULTS, mcp_guard_injection_mode: 'block' });
+		await configureGuard(directus, { mcp_guard_injection_mode: 'block' });
 		const { rows, result } = await withAudit(directus, () => rawRpc(directus, CONTENT_TOKEN, toolCall('items', readCustomers)));
 		assert.ok(!result.text.includes('evil-site'), result.text);
 		const [error] = JSON.parse(result.json.result.content[0].text);
@@ -175,7 +168,7 @@ describe('arguments', () => {
 		const args = { action: 'update', collection: 'customers', keys: [customerId], data: { notes: `new key ${SECRETS.stripe}` } };
 		const { rows } = await withAudit(directus, () => rawRpc(directus, CONTENT_TOKEN, toolCall('items', args)));
 		assert.ok(!rows[0].arguments.includes(SECRETS.stripe) && rows[0].arguments.includes('[redacted:stripe_key]'), rows[0].arguments);
-		await directus.api('PATCH', '/settings', { ...DEFAULTS, mcp_guard_argument_secrets: 'deny' });
+		await configureGuard(directus, { mcp_guard_argument_secrets: 'deny' });
 		const denied = await rawRpc(directus, CONTENT_TOKEN, toolCall('items', args));
 		assert.equal(JSON.parse(denied.json.result.content[0].text)[0].rule, 'secrets.in-arguments');
 	});
@@ -196,9 +189,9 @@ describe('assets', () => {
 		const loose = await upload(null);
 		const rule = async (id) => toolErrors((await rawRpc(directus, CONTENT_TOKEN, toolCall('assets', { id }))).json.result)?.[0]?.rule ?? null;
 
-		await directus.api('PATCH', '/settings', { ...DEFAULTS, mcp_guard_assets: 'off' });
+		await configureGuard(directus, { mcp_guard_assets: 'off' });
 		assert.equal(await rule(inFolder), 'assets.disabled');
-		await directus.api('PATCH', '/settings', { ...DEFAULTS, mcp_guard_assets: 'folders', mcp_guard_assets_folders: ['Public'] });
+		await configureGuard(directus, { mcp_guard_assets: 'folders', mcp_guard_assets_folders: ['Public'] });
 		assert.notEqual(await rule(inFolder), 'assets.folder-not-allowed');
 		assert.equal(await rule('00000000-0000-4000-8000-000000000000'), 'assets.folder-not-allowed');
 		assert.equal(await rule(loose), 'assets.folder-not-allowed');
