@@ -9,8 +9,8 @@ use crate::policy::FileFact;
 use crate::policy::{admit, check_deletes, decide, hidden_tools, Facts, Rule, Subject, Verdict};
 use crate::relations::RelationIndex;
 use crate::response::{denial_result, invalid_request};
-use crate::settings::AssetsPolicy;
 use crate::settings::{guard_collections, Settings, SettingsError};
+use crate::settings::{ArgumentSecrets, AssetsPolicy};
 use serde::Deserialize;
 use serde::Serialize;
 use serde_json::Value;
@@ -118,7 +118,9 @@ pub fn inspect(req: &Request, relations: &RelationIndex, loaded: &LoadedFacts) -
             return Inspection::NeedsFile(id);
         }
     }
-    let argument_secrets = arguments.as_ref().map(secrets_in_arguments).unwrap_or_default();
+    // Only the deny setting needs to know which secrets the arguments carry (the log masks them anyway).
+    let refuse_secrets = matches!(req.settings, Ok(s) if s.argument_secrets == ArgumentSecrets::Deny);
+    let argument_secrets = arguments.as_ref().filter(|_| refuse_secrets).map(secrets_in_arguments).unwrap_or_default();
     let verdict = match (&classified, req.settings, guard_collections()) {
         (_, Err(err), _) => Verdict::for_settings_error(err),
         (_, _, Err(err)) => Verdict::for_settings_error(&err),
