@@ -13,6 +13,7 @@ pub mod filter;
 pub mod flows;
 pub mod injection;
 pub mod inspect;
+pub mod lexer;
 pub mod listing;
 pub mod message;
 pub mod network;

@@ -61,31 +61,34 @@ pub enum FieldRelation {
 
 #[derive(Debug, Clone, Default)]
 pub struct RelationIndex {
-    fields: HashMap<(String, String), FieldRelation>,
+    /// Collection → field → relation, so a lookup borrows its names (the answer filter asks once per key).
+    fields: HashMap<String, HashMap<String, FieldRelation>>,
     primary_keys: HashMap<String, String>,
     singletons: HashSet<String>,
 }
 
 impl RelationIndex {
     pub fn new(facts: SchemaFacts) -> RelationIndex {
-        let mut fields = HashMap::new();
+        let mut fields: HashMap<String, HashMap<String, FieldRelation>> = HashMap::new();
+        let mut insert = |collection: &str, field: &str, relation: FieldRelation| {
+            fields.entry(collection.to_string()).or_default().insert(field.to_string(), relation);
+        };
         for r in facts.relations {
             match (&r.related_collection, &r.one_collection_field) {
                 (Some(related), _) => {
-                    fields.insert(
-                        (r.collection.clone(), r.field.clone()),
-                        FieldRelation::ManyToOne { related: related.clone() },
-                    );
+                    insert(&r.collection, &r.field, FieldRelation::ManyToOne { related: related.clone() });
                     if let Some(one_field) = &r.one_field {
-                        fields.insert(
-                            (related.clone(), one_field.clone()),
+                        insert(
+                            related,
+                            one_field,
                             FieldRelation::OneToMany { many: r.collection.clone(), deselect: r.one_deselect_action },
                         );
                     }
                 }
                 (None, Some(collection_field)) => {
-                    fields.insert(
-                        (r.collection.clone(), r.field.clone()),
+                    insert(
+                        &r.collection,
+                        &r.field,
                         FieldRelation::ManyToAny {
                             collection_field: collection_field.clone(),
                             allowed: r.one_allowed_collections.clone(),
@@ -99,12 +102,12 @@ impl RelationIndex {
     }
 
     pub fn field(&self, collection: &str, field: &str) -> Option<&FieldRelation> {
-        self.fields.get(&(collection.to_string(), field.to_string()))
+        self.fields.get(collection)?.get(field)
     }
 
     /// Every relational field of a collection (for `*` in query paths).
     pub fn relations_of<'a>(&'a self, collection: &'a str) -> impl Iterator<Item = &'a FieldRelation> + 'a {
-        self.fields.iter().filter(move |((c, _), _)| c == collection).map(|(_, r)| r)
+        self.fields.get(collection).into_iter().flat_map(HashMap::values)
     }
 
     /// Every collection of the schema.

@@ -1,0 +1,251 @@
+//! The answer filter as it was first written, on a parsed tree: slow, but plain to read. The tests check
+//! that the in-place filter gives the same answers and findings on generated answers, and the tree filter
+//! runs every check on every string, so this also shows the prefilter's triggers skip nothing they should not.
+
+use super::{
+    blocked_answer, notice, AnswerContext, FilterError, Filtered, Findings, InjectionFinding, InjectionMode, Protection,
+};
+use crate::injection::{sanitize, scan};
+use crate::prefilter::Triggers;
+use crate::relations::{FieldRelation, RelationIndex};
+use crate::secrets::{redact_text, sensitive_field};
+use serde_json::{json, Map, Value};
+
+pub fn filter_answer_by_tree(
+    answer: &[u8],
+    ctx: &AnswerContext,
+    protection: &Protection,
+) -> Result<Filtered, FilterError> {
+    if protection.is_off() {
+        return Ok(Filtered { text: None, findings: Findings::default(), blocked: false });
+    }
+    let mut value: Value = serde_json::from_slice(answer).map_err(|e| FilterError::Unreadable(e.to_string()))?;
+    let mut walker = Walker { protection, relations: ctx.relations, findings: Findings::default(), changed: false };
+    let root = Path { parent: None, segment: Segment::Root };
+    walker.value(&mut value, &root, Scope { collection: ctx.collection, record: None, envelope: true })?;
+    let findings = walker.findings;
+    if protection.injection == InjectionMode::Block && !findings.injections.is_empty() {
+        let text = blocked_answer(value.get("id").cloned().unwrap_or(Value::Null), &findings).to_string();
+        return Ok(Filtered { text: Some(text), findings, blocked: true });
+    }
+    if !findings.injections.is_empty() && protection.injection != InjectionMode::Off {
+        annotate(&mut value, &findings);
+        walker.changed = true;
+    }
+    let text = walker.changed.then(|| value.to_string());
+    Ok(Filtered { text, findings, blocked: false })
+}
+
+/// Where the walk is, as a chain of segments on the stack: the path text is only built for a finding.
+#[derive(Clone, Copy)]
+struct Path<'p> {
+    parent: Option<&'p Path<'p>>,
+    segment: Segment<'p>,
+}
+
+#[derive(Clone, Copy)]
+enum Segment<'p> {
+    Root,
+    Key(&'p str),
+    Index(usize),
+    /// Into the JSON text of a string (`content[].text`).
+    Inner,
+}
+
+impl<'p> Path<'p> {
+    fn child(&'p self, segment: Segment<'p>) -> Path<'p> {
+        Path { parent: Some(self), segment }
+    }
+
+    /// `result.content[0].text → raw[2].body`.
+    fn render(&self) -> String {
+        let mut segments = Vec::new();
+        let mut at = Some(self);
+        while let Some(p) = at {
+            segments.push(p.segment);
+            at = p.parent;
+        }
+        let mut out = String::new();
+        for segment in segments.into_iter().rev() {
+            match segment {
+                Segment::Root => {}
+                Segment::Key(key) if out.is_empty() || out.ends_with(' ') => out.push_str(key),
+                Segment::Key(key) => {
+                    out.push('.');
+                    out.push_str(key);
+                }
+                Segment::Index(i) => out.push_str(&format!("[{i}]")),
+                Segment::Inner => out.push_str(" → "),
+            }
+        }
+        out
+    }
+}
+
+/// What the walk knows about the rows it is in.
+#[derive(Clone, Copy)]
+struct Scope<'s> {
+    /// The collection of the current row, when the schema tells.
+    collection: Option<&'s str>,
+    /// `collection#key` of the nearest row with a primary key.
+    record: Option<&'s str>,
+    /// In the JSON-RPC envelope (the answer and its `result`), which is not a row.
+    envelope: bool,
+}
+
+struct Walker<'a> {
+    protection: &'a Protection,
+    relations: &'a RelationIndex,
+    findings: Findings,
+    changed: bool,
+}
+
+impl<'a> Walker<'a> {
+    fn value(&mut self, value: &mut Value, path: &Path, scope: Scope) -> Result<(), FilterError> {
+        match value {
+            Value::Object(map) => self.object(map, path, scope),
+            Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    self.value(item, &path.child(Segment::Index(i)), Scope { envelope: false, ..scope })?;
+                }
+                Ok(())
+            }
+            Value::String(text) => {
+                if let Some(replaced) = self.string(text, path, scope)? {
+                    *text = replaced;
+                    self.changed = true;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn object(&mut self, map: &mut Map<String, Value>, path: &Path, scope: Scope) -> Result<(), FilterError> {
+        // A row with a primary key names itself in findings.
+        let own_record = scope.collection.filter(|_| !scope.envelope).and_then(|c| {
+            map.get(self.relations.primary_key(c))
+                .filter(|k| k.is_string() || k.is_number())
+                .map(|k| format!("{c}#{}", k.as_str().map_or_else(|| k.to_string(), str::to_string)))
+        });
+        let record = own_record.as_deref().or(scope.record);
+        for (key, field) in map.iter_mut() {
+            let here = path.child(Segment::Key(key));
+            if let Some(marker) = self.field_marker(scope.collection, key) {
+                if !field.is_null() && !field.is_object() && !field.is_array() {
+                    *field = Value::String(format!("[redacted:{marker}]"));
+                    *self.findings.redactions.entry(marker.to_string()).or_default() += 1;
+                    self.changed = true;
+                    continue;
+                }
+            }
+            // A tool result's text is JSON text: it is walked as JSON, then written back.
+            if key == "text" {
+                if let Value::String(text) = field {
+                    if let Some(inner) =
+                        self.json_text(text, &here, Scope { collection: scope.collection, record, envelope: false })?
+                    {
+                        *text = inner;
+                        self.changed = true;
+                    }
+                    continue;
+                }
+            }
+            let relations: &'a RelationIndex = self.relations;
+            let collection = match scope.collection.and_then(|c| relations.field(c, key)) {
+                Some(FieldRelation::ManyToOne { related }) => Some(related.as_str()),
+                Some(FieldRelation::OneToMany { many, .. }) => Some(many.as_str()),
+                Some(FieldRelation::ManyToAny { .. }) => None,
+                None => scope.collection,
+            };
+            let envelope = scope.envelope && path.parent.is_none() && key == "result";
+            self.value(field, &here, Scope { collection, record, envelope })?;
+        }
+        Ok(())
+    }
+
+    fn field_marker(&self, collection: Option<&str>, key: &str) -> Option<&'static str> {
+        if let Some(fields) = collection.and_then(|c| self.protection.collection_fields.get(c)) {
+            if fields.contains(key) {
+                return Some("field");
+            }
+        }
+        if self.protection.field_rules {
+            return sensitive_field(key, &self.protection.extra_fields);
+        }
+        (!self.protection.extra_fields.is_empty())
+            .then(|| sensitive_field(key, &self.protection.extra_fields))
+            .flatten()
+            .filter(|m| *m == "field")
+    }
+
+    /// `content[].text`: JSON is parsed and walked; plain text is scanned as a string. Text that starts like
+    /// JSON but does not parse is refused, since its fields cannot be told apart.
+    fn json_text(&mut self, text: &str, path: &Path, scope: Scope) -> Result<Option<String>, FilterError> {
+        let trimmed = text.trim_start();
+        if trimmed.starts_with('{') || trimmed.starts_with('[') {
+            let mut inner: Value =
+                serde_json::from_str(text).map_err(|e| FilterError::UnreadableResult(e.to_string()))?;
+            let before = self.changed;
+            self.changed = false;
+            // Legacy results wrap rows as {raw, url}, registry ones as {data, url}: rows keep the call's collection.
+            self.value(
+                &mut inner,
+                &path.child(Segment::Inner),
+                Scope { collection: scope.collection, record: None, envelope: false },
+            )?;
+            let changed = self.changed;
+            self.changed = before;
+            return Ok(changed.then(|| inner.to_string()));
+        }
+        self.string(text, path, scope)
+    }
+
+    fn string(&mut self, text: &str, path: &Path, scope: Scope) -> Result<Option<String>, FilterError> {
+        let mut current: Option<String> = None;
+        let redactions = &mut self.findings.redactions;
+        let redacted = redact_text(text, self.protection.detectors, &mut |kind| {
+            *redactions.entry(kind.name().to_string()).or_default() += 1;
+        })
+        .ok_or(FilterError::Scanners)?;
+        if let Some(r) = redacted {
+            current = Some(r);
+        }
+        if self.protection.injection != InjectionMode::Off {
+            let scanned = current.as_deref().unwrap_or(text);
+            let hits =
+                scan(scanned, &self.protection.trusted_hosts, &Triggers::everything()).ok_or(FilterError::Scanners)?;
+            if !hits.is_empty() {
+                let rendered = path.render();
+                for hit in &hits {
+                    self.findings.injections.push(InjectionFinding {
+                        path: rendered.clone(),
+                        record: scope.record.map(str::to_string),
+                        signal: hit.signal.name(),
+                        action: self.protection.injection.action(),
+                        evidence: hit.evidence.clone(),
+                    });
+                }
+                if self.protection.injection == InjectionMode::Sanitize {
+                    let cleaned = sanitize(scanned, &self.protection.trusted_hosts).ok_or(FilterError::Scanners)?;
+                    if cleaned != scanned {
+                        current = Some(cleaned);
+                    }
+                }
+            }
+        }
+        Ok(current)
+    }
+}
+
+fn annotate(answer: &mut Value, findings: &Findings) {
+    let item = json!({"type": "text", "text": notice(findings)});
+    if let Some(result) = answer.get_mut("result").and_then(Value::as_object_mut) {
+        match result.get_mut("content") {
+            Some(Value::Array(content)) => content.push(item),
+            _ => {
+                result.insert("content".into(), Value::Array(vec![item]));
+            }
+        }
+    }
+}
