@@ -10,7 +10,9 @@
 //
 // Options (env): BENCH_ROUNDS (default 5), BENCH_CALLS (per round, kind and instance; default 200),
 // BENCH_WARMUP (default 50), BENCH_NO_BUILD=1 to measure dist/ as it is, BENCH_BASELINE=<git ref> to add
-// that commit's build, BENCH_DIRECTUS_NODE_OPTIONS for Node options given to every Directus instance.
+// that commit's build, BENCH_DIRECTUS_NODE_OPTIONS for Node options given to every Directus instance,
+// BENCH_DIRECTUS_ENV for more Directus settings given to every instance, as JSON (e.g.
+// '{"CACHE_SCHEMA_FREEZE_ENABLED":"true"}').
 import { performance } from 'node:perf_hooks';
 import { readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -44,7 +46,10 @@ function buildBaseline(ref) {
 async function endToEnd(variants) {
 	const instances = {};
 	for (const { name, guard, extensionFrom } of variants) {
-		const env = process.env.BENCH_DIRECTUS_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_DIRECTUS_NODE_OPTIONS } : {};
+		const env = {
+			...JSON.parse(process.env.BENCH_DIRECTUS_ENV ?? '{}'),
+			...(process.env.BENCH_DIRECTUS_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_DIRECTUS_NODE_OPTIONS } : {}),
+		};
 		const directus = await startDirectus({ name: `bench-${name}`, guard, env, extensionFrom });
 		await seed(directus);
 		const { articleIds } = await seedRows(directus, 20);
