@@ -18,6 +18,20 @@ function callerOf(req) {
 	};
 }
 
+// Whether each Accept header seen takes JSON, by Express's own negotiation (which costs more than the
+// rest of the guard's JS per call); clients send the same header every time. Bounded, in case they do not.
+const acceptsJsonByHeader = new Map();
+function acceptsJson(req) {
+	const header = req.headers?.accept ?? '';
+	let accepts = acceptsJsonByHeader.get(header);
+	if (accepts === undefined) {
+		accepts = Boolean(req.accepts('application/json'));
+		if (acceptsJsonByHeader.size >= 100) acceptsJsonByHeader.clear();
+		acceptsJsonByHeader.set(header, accepts);
+	}
+	return accepts;
+}
+
 // Exactly Directus's own test (ai/mcp/server.js), so both sides agree on the mode.
 const toolModeOf = (req) => (req.query?.tool_mode === 'registry' ? 'registry' : 'legacy');
 
@@ -75,7 +89,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 		return {
 			tool_mode: toolModeOf(req),
 			caller,
-			accepts_json: Boolean(req.accepts('application/json')),
+			accepts_json: acceptsJson(req),
 			local_time: zone ? clock.localTime(zone) : null,
 		};
 	}

@@ -34,11 +34,21 @@ export const SCHEMA_EVENTS = ['collections', 'fields', 'relations'].flatMap((sco
  */
 export function createSchemaSync(core) {
 	const freshness = createFreshness();
+	// The facts last handed over: when they grow old but did not change, the core keeps what it has.
+	let loaded = null;
 	return {
 		sync(schema) {
 			if (freshness.isFresh()) return { ok: true };
-			const answer = core.guard.setSchema(schemaFactsJson(schema));
-			if (answer.ok) freshness.markFresh();
+			const facts = schemaFactsJson(schema);
+			if (facts === loaded) {
+				freshness.markFresh();
+				return { ok: true };
+			}
+			const answer = core.guard.setSchema(facts);
+			if (answer.ok) {
+				loaded = facts;
+				freshness.markFresh();
+			}
 			return answer;
 		},
 		invalidate: freshness.invalidate,

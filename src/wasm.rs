@@ -6,7 +6,7 @@
 
 use crate::audit::{Caller, RecordIds};
 use crate::directory::Directory;
-use crate::filter::{filter_answer, unfilterable_answer, AnswerContext, Findings};
+use crate::filter::{filter_answer, unfilterable_answer, AnswerContext, Findings, Protection};
 use crate::inspect::{inspect, judge_delete_event, Inspection, LoadedFacts, Request};
 use crate::listing::filter_listing;
 use crate::message::ToolMode;
@@ -59,8 +59,9 @@ pub struct Guard {
     row: Option<Map<String, Value>>,
     directory: Directory,
     settings: Result<Settings, SettingsError>,
-    /// The answer prefilter for the settings in force (rebuilt with them).
+    /// The answer prefilter for the settings in force, and the protection settings it was built for.
     prefilter: Option<Prefilter>,
+    prefilter_for: Option<Protection>,
     relations: RelationIndex,
     /// `None` when the OS gave no seed: every inspection then answers an error, and the JS side fails closed.
     ids: Option<RecordIds>,
@@ -75,6 +76,7 @@ impl Guard {
             directory: Directory::default(),
             settings: Err(SettingsError::NotLoaded),
             prefilter: None,
+            prefilter_for: None,
             relations: RelationIndex::default(),
             ids: RecordIds::seeded().ok(),
         }
@@ -237,7 +239,12 @@ impl Guard {
             Some(row) => Settings::from_row(row, &self.directory),
             None => Err(SettingsError::NotLoaded),
         };
-        self.prefilter = self.settings.as_ref().ok().and_then(|s| Prefilter::new(&s.protection));
+        // Building the prefilter's automaton takes milliseconds: only when what it looks for changed.
+        let protection = self.settings.as_ref().ok().map(|s| &s.protection);
+        if protection != self.prefilter_for.as_ref() {
+            self.prefilter = protection.and_then(Prefilter::new);
+            self.prefilter_for = protection.cloned();
+        }
         match &self.settings {
             Ok(s) => to_js(&Answer::Ok(SettingsInForce { time_zone: s.hours.as_ref().map(|h| h.time_zone.as_str()) })),
             Err(e) => error("settings", e),

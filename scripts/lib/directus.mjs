@@ -126,6 +126,7 @@ export async function startDirectus({ name, guard = true, extensionFrom = root, 
 		url,
 		dir,
 		port,
+		pid: child.pid,
 		get log() {
 			return log;
 		},
