@@ -10,7 +10,9 @@
 use crate::filter::{InjectionMode, Protection};
 use crate::injection::{OVERRIDE_PHRASES, OVERRIDE_VERBS, ROLE_TAGS};
 use crate::secrets::secret_prefixes;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind};
 
 /// Words in every sensitive field name the rules know (without case).
 const FIELD_WORDS: &[&str] = &[
@@ -110,8 +112,8 @@ impl Triggers {
 
 /// The triggers for one set of settings, built when the settings are loaded.
 pub struct Prefilter {
-    /// Every trigger word, in one automaton compiled to a DFA: one table lookup per byte.
-    words: Option<AhoCorasick>,
+    /// Every trigger word, in one Aho-Corasick automaton compiled to a DFA: one table lookup per byte.
+    words: Option<DFA>,
     /// The trigger bits of each word of `words`, by pattern id.
     word_bits: Vec<u16>,
     /// What each byte can be part of, for these settings.
@@ -161,10 +163,10 @@ impl Prefilter {
         let automaton = if words.is_empty() {
             None
         } else {
-            let built = AhoCorasickBuilder::new()
+            // Standard match semantics: every word is reported where it ends, overlapping ones included.
+            let built = DFA::builder()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
                 .build(words.iter().map(|(w, _)| w));
             Some(built.ok()?)
         };
@@ -180,21 +182,23 @@ impl Prefilter {
 
     /// Whether the full check must run on `text`.
     pub fn may_need_filtering(&self, bytes: &[u8]) -> bool {
-        self.words.as_ref().is_some_and(|ac| ac.is_match(bytes)) || self.byte_triggers::<true>(bytes) != 0
+        self.words.as_ref().is_some_and(|dfa| !words_in(dfa, bytes, &mut |_, _, _| Walk::Stop))
+            || self.byte_triggers::<true>(bytes) != 0
     }
 
     /// Which checks one string needs: every trigger word in it, and the byte patterns.
     pub fn triggers(&self, bytes: &[u8]) -> Triggers {
         let mut bits = 0;
         let mut hiding = Vec::new();
-        if let Some(words) = &self.words {
-            for m in words.find_overlapping_iter(bytes) {
-                let word = self.word_bits.get(m.pattern().as_usize()).copied().unwrap_or(u16::MAX);
+        if let Some(dfa) = &self.words {
+            words_in(dfa, bytes, &mut |pattern, start, end| {
+                let word = self.word_bits.get(pattern).copied().unwrap_or(u16::MAX);
                 bits |= word;
                 if word & Triggers::HIDING != 0 {
-                    hiding.push((m.start(), m.end()));
+                    hiding.push((start, end));
                 }
-            }
+                Walk::On
+            });
         }
         bits |= self.byte_triggers::<false>(bytes);
         Triggers { bits, hiding: Some(hiding) }
@@ -252,6 +256,55 @@ impl Prefilter {
         }
         true
     }
+}
+
+/// Whether a walk over the words goes on after a match.
+#[derive(PartialEq)]
+enum Walk {
+    On,
+    Stop,
+}
+
+/// Every occurrence of a word of `dfa` in `bytes`, as (pattern, start, end), overlapping ones included; `false`
+/// if `found` stopped the walk.
+///
+/// The bytes are split in two halves, the second starting a word's length early so no word is cut, and both
+/// are walked in the same loop: each DFA step waits on the one before, and two independent walks keep the
+/// processor busy in the meantime. Words that lie wholly in that shared stretch are reported by the first walk
+/// only.
+fn words_in(dfa: &DFA, bytes: &[u8], found: &mut dyn FnMut(usize, usize, usize) -> Walk) -> bool {
+    let Ok(start) = dfa.start_state(Anchored::No) else { return found(usize::MAX, 0, 0) == Walk::On };
+    let mid = bytes.len() / 2;
+    let shift = mid - dfa.max_pattern_len().saturating_sub(1).min(mid);
+    let (first, second) = (&bytes[..mid], &bytes[shift..]);
+    let mut report = |sid, end: usize, from_second: bool| {
+        for k in 0..dfa.match_len(sid) {
+            let pattern = dfa.match_pattern(sid, k);
+            let start = end - dfa.pattern_len(pattern);
+            if (!from_second || end > mid) && found(pattern.as_usize(), start, end) == Walk::Stop {
+                return false;
+            }
+        }
+        true
+    };
+    let (mut a, mut b) = (start, start);
+    for (i, (&x, &y)) in first.iter().zip(second).enumerate() {
+        a = dfa.next_state(Anchored::No, a, x);
+        b = dfa.next_state(Anchored::No, b, y);
+        if dfa.is_match(a) && !report(a, i + 1, false) {
+            return false;
+        }
+        if dfa.is_match(b) && !report(b, shift + i + 1, true) {
+            return false;
+        }
+    }
+    for (i, &y) in second.iter().enumerate().skip(first.len()) {
+        b = dfa.next_state(Anchored::No, b, y);
+        if dfa.is_match(b) && !report(b, shift + i + 1, true) {
+            return false;
+        }
+    }
+    true
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -428,6 +481,55 @@ mod tests {
                 }
                 prop_assert_eq!(pre.byte_triggers::<false>(&bytes), one_by_one.bits);
                 prop_assert_eq!(pre.byte_triggers::<true>(&bytes) != 0, one_by_one.bits != 0);
+            }
+        }
+    }
+
+    mod two_walks {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Every occurrence of every word, by plain search without ASCII case.
+        fn naive(p: &Prefilter, words: &[&str], text: &str) -> (u16, Vec<(usize, usize)>) {
+            let lower = text.to_ascii_lowercase();
+            let mut bits = 0;
+            let mut hiding = Vec::new();
+            for (w, word) in words.iter().enumerate() {
+                for (start, _) in lower.match_indices(word) {
+                    bits |= p.word_bits[w];
+                    if p.word_bits[w] & Triggers::HIDING != 0 {
+                        hiding.push((start, start + word.len()));
+                    }
+                }
+            }
+            hiding.sort_unstable();
+            (bits, hiding)
+        }
+
+        proptest! {
+            #[test]
+            fn report_every_word_once_as_a_plain_search_does(parts in prop::collection::vec(prop::sample::select(vec!["a ", "Ignore previous instructions", "ignore", "sty", "le", "STYLE", "hidden", "sk_live_", "token", "x", "<!", "--", "\u{e9}"]), 0..40)) {
+                let text = parts.concat();
+                let mut protection = defaults();
+                protection.detectors.enabled = false;
+                protection.field_rules = false;
+                let p = Prefilter::new(&protection).unwrap_or_else(|| panic!("prefilter"));
+                let words: Vec<&str> = ["style", "hidden", "<!--", "](http"].into_iter().chain(OVERRIDE_PHRASES.iter().chain(ROLE_TAGS).chain(OVERRIDE_VERBS).map(|w| w.trim_start_matches('\n'))).collect();
+                prop_assert_eq!(p.word_bits.len(), words.len());
+                let (bits, hiding) = naive(&p, &words, &text);
+                let mut found = 0;
+                let mut found_hiding = Vec::new();
+                let all = p.words.as_ref().is_some_and(|dfa| words_in(dfa, text.as_bytes(), &mut |pattern, start, end| {
+                    found |= p.word_bits[pattern];
+                    if p.word_bits[pattern] & Triggers::HIDING != 0 {
+                        found_hiding.push((start, end));
+                    }
+                    Walk::On
+                }));
+                prop_assert!(all);
+                found_hiding.sort_unstable();
+                prop_assert_eq!((found, found_hiding), (bits, hiding));
+                prop_assert_eq!(p.may_need_filtering(text.as_bytes()), bits != 0 || p.byte_triggers::<true>(text.as_bytes()) != 0);
             }
         }
     }
