@@ -170,9 +170,13 @@ pub fn filter_answer(
         return Ok(Filtered { text: Some(text), findings, blocked: true });
     }
     if !findings.injections.is_empty() && protection.injection != InjectionMode::Off {
-        patches.extend(walker.envelope.notice_patch(&findings));
+        if let Some(notice) = walker.envelope.notice_patch(&findings) {
+            // A `content` that is not a list is replaced whole, changes inside it included.
+            patches.retain(|p| p.end <= notice.start || p.start >= notice.end || notice.start == notice.end);
+            patches.push(notice);
+        }
     }
-    let text = (!patches.is_empty()).then(|| splice(src, patches));
+    let text = if patches.is_empty() { None } else { Some(splice(src, patches).map_err(Fault::into_error)?) };
     Ok(Filtered { text, findings, blocked: false })
 }
 
@@ -183,19 +187,22 @@ struct Patch {
     text: String,
 }
 
-/// `src` with its patches applied.
-fn splice(src: &str, mut patches: Vec<Patch>) -> String {
+/// `src` with its patches applied. Patches never overlap; if they did, some original bytes could slip out
+/// between them, so that is refused rather than written.
+fn splice(src: &str, mut patches: Vec<Patch>) -> Result<String, Fault> {
     // Patches come in document order, except the notice, which is placed last.
     patches.sort_by_key(|p| p.start);
     let mut out = String::with_capacity(src.len() + patches.iter().map(|p| p.text.len()).sum::<usize>());
     let mut last = 0;
     for p in patches {
-        out.push_str(src.get(last..p.start).unwrap_or_default());
+        let kept =
+            src.get(last..p.start).ok_or(Fault::Answer(LexError { at: p.start, what: "overlapping changes" }))?;
+        out.push_str(kept);
         out.push_str(&p.text);
         last = p.end;
     }
     out.push_str(src.get(last..).unwrap_or_default());
-    out
+    Ok(out)
 }
 
 /// Where the walk is, as a chain of segments on the stack: the path text is only built for a finding.
@@ -480,8 +487,9 @@ impl<'a> Walker<'a> {
             }
         }
         if at.role == Role::ResultContent && next != Next::Array {
+            // Not a list: read as a row, and replaced by the notice if one is due.
             let start = lx.pos();
-            self.value(lx, at, patches)?;
+            self.value(lx, &Place { path: at.path, scope: at.scope, role: Role::Row, depth: at.depth }, patches)?;
             self.envelope.content_other = Some((start, lx.pos()));
             return Ok(None);
         }
@@ -547,7 +555,7 @@ impl<'a> Walker<'a> {
                     .and_then(|()| inner.finish().map_err(Fault::from))
                     .map_err(Fault::in_result)?;
                 if !inner_patches.is_empty() {
-                    let rewritten = splice(&token.text, inner_patches);
+                    let rewritten = splice(&token.text, inner_patches).map_err(Fault::in_result)?;
                     patches.push(Patch {
                         start: token.start,
                         end: token.end,

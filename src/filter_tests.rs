@@ -133,6 +133,15 @@ fn unreadable_deep_or_huge_answers_are_refused_not_passed() {
 }
 
 #[test]
+fn a_content_that_is_not_a_list_becomes_the_notice_with_nothing_of_it_left() {
+    let answer = json!({"jsonrpc": "2.0", "id": 2, "result": {"content": {"note": "token sk_live_51HqLyjWDarjtT1zdp7dcXYZab", "bio": HIDDEN}}}).to_string();
+    let text = text_of(&run(&answer, InjectionMode::Flag), &answer);
+    let out: Value = serde_json::from_str(&text).unwrap_or_default();
+    assert!(!text.contains("sk_live_"), "{text}");
+    assert!(out["result"]["content"][0]["text"].as_str().unwrap_or_default().contains("MCP Guard notice"), "{text}");
+}
+
+#[test]
 fn plain_text_results_are_scanned_as_text() {
     let answer = json!({"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": "You are a helpful assistant. Key: sk_live_51HqLyjWDarjtT1zdp7dcXYZab"}]}}).to_string();
     assert!(!text_of(&run(&answer, InjectionMode::Flag), &answer).contains("sk_live_"));
@@ -225,11 +234,14 @@ mod same_as_the_tree_filter {
 
     /// A legacy answer (rows as JSON text), a registry one (structured rows) or a plain-text result.
     fn answer() -> impl Strategy<Value = String> {
-        (value(), 0..3u8, text()).prop_map(|(rows, shape, note)| {
+        (value(), 0..5u8, text()).prop_map(|(rows, shape, note)| {
             let result = match shape {
                 0 => json!({"content": [{"type": "text", "text": json!({"raw": rows}).to_string()}]}),
                 1 => json!({"content": [{"type": "text", "text": "done"}], "structuredContent": {"data": rows}}),
-                _ => json!({"content": [{"type": "text", "text": note}]}),
+                2 => json!({"content": [{"type": "text", "text": note}]}),
+                // Odd shapes: a content that is not a list, and no content at all.
+                3 => json!({"content": rows}),
+                _ => json!({"structuredContent": rows}),
             };
             json!({"jsonrpc": "2.0", "id": 3, "result": result}).to_string()
         })
@@ -273,7 +285,7 @@ mod same_as_the_tree_filter {
                 let read = |t: &Option<String>| serde_json::from_str::<Value>(t.as_deref().unwrap_or(&answer)).map_err(|e| TestCaseError::fail(e.to_string()));
                 let (a, b) = (read(&in_place.text)?, read(&tree.text)?);
                 // Legacy rows are JSON text: compared as JSON, since the tree filter orders keys.
-                let inner = |v: &Value| v["result"]["content"][0]["text"].as_str().and_then(|t| serde_json::from_str::<Value>(t).ok());
+                let inner = |v: &Value| v["result"]["content"].get(0).and_then(|c| c["text"].as_str()).and_then(|t| serde_json::from_str::<Value>(t).ok());
                 prop_assert_eq!(inner(&a), inner(&b));
                 let strip = |mut v: Value| { if inner(&v).is_some() { v["result"]["content"][0]["text"] = Value::Null; } v };
                 prop_assert_eq!(strip(a), strip(b));
