@@ -233,7 +233,7 @@ mod same_as_the_tree_filter {
     }
 
     /// A legacy answer (rows as JSON text), a registry one (structured rows) or a plain-text result.
-    fn answer() -> impl Strategy<Value = String> {
+    pub(super) fn answer() -> impl Strategy<Value = String> {
         (value(), 0..5u8, text()).prop_map(|(rows, shape, note)| {
             let result = match shape {
                 0 => json!({"content": [{"type": "text", "text": json!({"raw": rows}).to_string()}]}),
@@ -289,6 +289,68 @@ mod same_as_the_tree_filter {
                 prop_assert_eq!(inner(&a), inner(&b));
                 let strip = |mut v: Value| { if inner(&v).is_some() { v["result"]["content"][0]["text"] = Value::Null; } v };
                 prop_assert_eq!(strip(a), strip(b));
+            }
+        }
+    }
+}
+
+mod bad_input {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A generated answer with one stretch of it replaced by a piece of JSON syntax, an escape or a secret:
+    /// sometimes still JSON, often not, sometimes JSON that says something else.
+    fn mangled() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "",
+            "{",
+            "}",
+            "[",
+            "]",
+            ":",
+            ",",
+            "\"",
+            "\\\"",
+            "\\",
+            "\\u00",
+            "\\ud83d",
+            "\\n",
+            "1",
+            "-",
+            "true",
+            " ",
+            "\"text\":",
+            "\"api_key\":",
+            "style=\\\"display:none\\\"",
+            "sk_live_51HqLyjWDarjtT1zdp7dcXYZab",
+            "é",
+            "\u{1}",
+        ]);
+        (same_as_the_tree_filter::answer(), any::<prop::sample::Index>(), 0..12usize, pieces).prop_map(
+            |(answer, at, len, piece)| {
+                let mut start = at.index(answer.len() + 1);
+                while !answer.is_char_boundary(start) {
+                    start -= 1;
+                }
+                let mut end = (start + len).min(answer.len());
+                while !answer.is_char_boundary(end) {
+                    end -= 1;
+                }
+                format!("{}{piece}{}", &answer[..start], &answer[end..])
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+        /// Whatever comes in, the filter answers: an error (the caller withholds the answer), or JSON.
+        #[test]
+        fn any_text_gets_an_error_or_json_never_a_panic(text in mangled(), mode in prop::sample::select(vec![InjectionMode::Flag, InjectionMode::Sanitize, InjectionMode::Block])) {
+            let rel = relations();
+            let ctx = AnswerContext { collection: Some("customers"), relations: &rel };
+            let p = protection(mode);
+            if let Ok(Filtered { text: Some(out), .. }) = filter_answer(text.as_bytes(), &ctx, &p, None) {
+                prop_assert!(serde_json::from_str::<Value>(&out).is_ok(), "{}", out);
             }
         }
     }

@@ -199,6 +199,8 @@ impl Prefilter {
                 }
                 Walk::On
             });
+            // The two walks report in turns; hidden HTML is looked for from the first marker on.
+            hiding.sort_unstable();
         }
         bits |= self.byte_triggers::<false>(bytes);
         Triggers { bits, hiding: Some(hiding) }
