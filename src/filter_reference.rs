@@ -3,7 +3,8 @@
 //! runs every check on every string, so this also shows the prefilter's triggers skip nothing they should not.
 
 use super::{
-    blocked_answer, notice, AnswerContext, FilterError, Filtered, Findings, InjectionFinding, InjectionMode, Protection,
+    blocked_answer, notice, AnswerContext, FilterError, Filtered, Findings, InjectionFinding, InjectionMode, Path,
+    Protection, Segment,
 };
 use crate::injection::{sanitize, scan};
 use crate::prefilter::Triggers;
@@ -34,52 +35,6 @@ pub fn filter_answer_by_tree(
     }
     let text = walker.changed.then(|| value.to_string());
     Ok(Filtered { text, findings, blocked: false })
-}
-
-/// Where the walk is, as a chain of segments on the stack: the path text is only built for a finding.
-#[derive(Clone, Copy)]
-struct Path<'p> {
-    parent: Option<&'p Path<'p>>,
-    segment: Segment<'p>,
-}
-
-#[derive(Clone, Copy)]
-enum Segment<'p> {
-    Root,
-    Key(&'p str),
-    Index(usize),
-    /// Into the JSON text of a string (`content[].text`).
-    Inner,
-}
-
-impl<'p> Path<'p> {
-    fn child(&'p self, segment: Segment<'p>) -> Path<'p> {
-        Path { parent: Some(self), segment }
-    }
-
-    /// `result.content[0].text → raw[2].body`.
-    fn render(&self) -> String {
-        let mut segments = Vec::new();
-        let mut at = Some(self);
-        while let Some(p) = at {
-            segments.push(p.segment);
-            at = p.parent;
-        }
-        let mut out = String::new();
-        for segment in segments.into_iter().rev() {
-            match segment {
-                Segment::Root => {}
-                Segment::Key(key) if out.is_empty() || out.ends_with(' ') => out.push_str(key),
-                Segment::Key(key) => {
-                    out.push('.');
-                    out.push_str(key);
-                }
-                Segment::Index(i) => out.push_str(&format!("[{i}]")),
-                Segment::Inner => out.push_str(" → "),
-            }
-        }
-        out
-    }
 }
 
 /// What the walk knows about the rows it is in.
