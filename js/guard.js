@@ -59,6 +59,9 @@ function unjudgedRecord(req, { rule, reason }) {
 }
 
 const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+/** An answer sent as text or as UTF-8 bytes, as text (undefined when there is none). */
+const textOf = (body) => (body == null ? undefined : typeof body === 'string' ? body : fromUtf8.decode(body));
 
 /** A tool error in place of an answer the guard could not check (fail closed). */
 function withheldAnswer(id, message) {
@@ -116,28 +119,31 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 		let findings = null;
 		const json = res.json.bind(res);
 		res.json = (value) => {
-			let text;
+			// What is sent: JSON text, or the answer filter's UTF-8 bytes in its place.
+			let sent;
 			try {
-				text = JSON.stringify(value);
+				let text = JSON.stringify(value);
 				if (text === undefined) return json(value);
 				if (hideTools?.length > 0) {
 					const filtered = core.filterListing(text, JSON.stringify(hideTools));
 					text = filtered.ok ?? unfilterableListing(text, filtered.error?.message);
 				}
-				if (answerFilter) ({ text, findings } = filterAnswer(text, answerFilter));
+				sent = text;
+				if (answerFilter) ({ body: sent, findings } = filterAnswer(text, answerFilter));
 			} catch (error) {
 				// An answer that cannot even be serialised (e.g. nested too deep) is withheld, never sent raw.
 				logger.error(`[mcp-guard] could not check an answer, withholding it: ${error?.message}`);
-				text = withheldAnswer(value?.id, error?.message);
+				sent = withheldAnswer(value?.id, error?.message);
 				findings = JSON.stringify({ withheld: String(error?.message) });
 			}
-			body = text;
+			body = sent;
 			if (!res.get('Content-Type')) res.set('Content-Type', 'application/json; charset=utf-8');
-			return res.send(text);
+			return res.send(typeof sent === 'string' ? sent : Buffer.from(sent.buffer, sent.byteOffset, sent.byteLength));
 		};
 		res.once('close', () => {
 			const status = res.statusCode;
-			const outcome = res.writableFinished ? () => core.outcome(status, body ?? undefined) : 'aborted';
+			// Worked out when the audit row is written, off the request's path.
+			const outcome = res.writableFinished ? () => core.outcome(status, textOf(body)) : 'aborted';
 			const tripped = store?.tripped;
 			const final = tripped
 				? { ...record, decision: 'denied', rule: tripped.rule, reason: `${tripped.reason} (stopped inside Directus by the delete tripwire)` }
@@ -150,11 +156,12 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	 * Redaction and injection defence on the way out. Whatever the core cannot check is replaced by its
 	 * tool error; if the core itself fails, by the guard's own: an answer is never sent unchecked.
 	 */
+	/** The answer to send: the text as it came, or the core's UTF-8 bytes in its place. */
 	function filterAnswer(text, { collection, requestId }) {
 		const answer = core.guard.filterAnswer(utf8.encode(text), collection ?? undefined, JSON.stringify(requestId ?? null));
-		if (answer.ok) return { text: answer.ok.text ?? text, findings: answer.ok.findings };
+		if (answer.ok) return { body: answer.ok.bytes ?? text, findings: answer.ok.findings };
 		logger.error(`[mcp-guard] could not filter an answer, withholding it: ${answer.error?.message}`);
-		return { text: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }) };
+		return { body: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }) };
 	}
 
 	return {

@@ -176,9 +176,9 @@ impl Guard {
         }
     }
 
-    /// Redacts and scans an answer on its way to the client. Returns `{text, findings, blocked}`: `text` to
-    /// send (a tool error in place of an answer that could not be checked), `findings` as JSON text for the
-    /// audit row. The answer comes in as UTF-8 bytes (`TextEncoder` output), which cross with one native
+    /// Redacts and scans an answer on its way to the client. Returns `{bytes, findings, blocked}`: `bytes`, the
+    /// UTF-8 answer to send instead (a tool error in place of an answer that could not be checked), `findings`
+    /// as JSON text for the audit row. The answer comes in as UTF-8 bytes (`TextEncoder` output), which cross with one native
     /// copy; a string would be copied character by character in JS, which cost more than the scan itself.
     #[wasm_bindgen(js_name = filterAnswer)]
     pub fn filter_answer(&self, answer_utf8: &[u8], collection: Option<String>, request_id_json: &str) -> JsValue {
@@ -203,8 +203,11 @@ impl Guard {
         };
         let out = js_sys::Object::new();
         let set = |key: &str, value: JsValue| js_sys::Reflect::set(&out, &JsValue::from_str(key), &value).is_ok();
-        // `text: null`: the answer goes out as it came, and no copy crosses back.
-        let ok = set("text", text.as_deref().map_or(JsValue::NULL, JsValue::from_str))
+        // `bytes: null`: the answer goes out as it came, and no copy crosses back. A rewritten answer crosses
+        // as UTF-8 bytes, which Express sends as they are; a string would be decoded here and encoded again
+        // on its way out.
+        let bytes = text.as_deref().map_or(JsValue::NULL, |t| js_sys::Uint8Array::from(t.as_bytes()).into());
+        let ok = set("bytes", bytes)
             && set(
                 "findings",
                 if findings_json.is_empty() { JsValue::NULL } else { JsValue::from_str(&findings_json) },
