@@ -3,7 +3,7 @@
 use crate::effects::Effect;
 use crate::message::ToolMode;
 use crate::policy::Decision;
-use crate::secrets::{find_secrets, redact_text, sensitive_field, DetectorOptions, SecretKind};
+use crate::secrets::{find_secrets, redact_text, redaction_marker, sensitive_field, DetectorOptions, SecretKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -98,7 +98,7 @@ pub fn redact_arguments(arguments: &Value) -> String {
 fn redact_value(value: &Value, key: Option<&str>, depth: usize) -> Value {
     if let Some(kind) = key.and_then(|k| sensitive_field(k, &[])) {
         if !value.is_null() && !value.is_object() && !value.is_array() {
-            return Value::String(format!("[redacted:{kind}]"));
+            return Value::String(redaction_marker(kind));
         }
     }
     match value {

@@ -12,7 +12,7 @@ use crate::policy::Rule;
 use crate::prefilter::{Prefilter, Triggers};
 use crate::relations::{FieldRelation, RelationIndex};
 use crate::response::tool_error;
-use crate::secrets::{redact_text, sensitive_field, DetectorOptions};
+use crate::secrets::{redact_text, redaction_marker, sensitive_field, DetectorOptions};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -66,6 +66,31 @@ pub struct Protection {
 }
 
 impl Protection {
+    /// Whether `collection`'s own list names the field `key` for redaction (marker `field`).
+    pub fn listed_field(&self, collection: Option<&str>, key: &str) -> bool {
+        collection.and_then(|c| self.collection_fields.get(c)).is_some_and(|fields| fields.contains(key))
+    }
+
+    /// The marker for a field named `key` by the field-name rules (the defaults when on, and the extra
+    /// names), whatever its collection.
+    pub fn marker_by_name(&self, key: &str) -> Option<&'static str> {
+        if self.field_rules {
+            return sensitive_field(key, &self.extra_fields);
+        }
+        (!self.extra_fields.is_empty())
+            .then(|| sensitive_field(key, &self.extra_fields))
+            .flatten()
+            .filter(|m| *m == "field")
+    }
+
+    /// The marker for a field whose value is redacted whatever it holds, if `key` in `collection` is one.
+    pub fn field_marker(&self, collection: Option<&str>, key: &str) -> Option<&'static str> {
+        if self.listed_field(collection, key) {
+            return Some("field");
+        }
+        self.marker_by_name(key)
+    }
+
     pub fn is_off(&self) -> bool {
         !self.field_rules
             && self.extra_fields.is_empty()
@@ -519,7 +544,7 @@ impl<'a> Walker<'a> {
     }
 
     fn redact_span(&mut self, start: usize, end: usize, marker: &str, layer: Layer, patches: &mut Vec<Patch>) {
-        patches.push(Patch { start, end, text: string_literal(&format!("[redacted:{marker}]"), layer) });
+        patches.push(Patch { start, end, text: string_literal(&redaction_marker(marker), layer) });
         *self.findings.redactions.entry(marker.to_string()).or_default() += 1;
     }
 
@@ -577,23 +602,15 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// [`Protection::field_marker`], with the name rules worked out once per name.
     fn field_marker(&mut self, collection: Option<&str>, key: &str) -> Option<&'static str> {
-        if let Some(fields) = collection.and_then(|c| self.protection.collection_fields.get(c)) {
-            if fields.contains(key) {
-                return Some("field");
-            }
+        if self.protection.listed_field(collection, key) {
+            return Some("field");
         }
         if let Some(known) = self.field_markers.get(key) {
             return *known;
         }
-        let marker = if self.protection.field_rules {
-            sensitive_field(key, &self.protection.extra_fields)
-        } else {
-            (!self.protection.extra_fields.is_empty())
-                .then(|| sensitive_field(key, &self.protection.extra_fields))
-                .flatten()
-                .filter(|m| *m == "field")
-        };
+        let marker = self.protection.marker_by_name(key);
         self.field_markers.insert(key.to_string(), marker);
         marker
     }

@@ -9,7 +9,7 @@ use super::{
 use crate::injection::{sanitize, scan};
 use crate::prefilter::Triggers;
 use crate::relations::{FieldRelation, RelationIndex};
-use crate::secrets::{redact_text, sensitive_field};
+use crate::secrets::{redact_text, redaction_marker};
 use serde_json::{json, Map, Value};
 
 pub fn filter_answer_by_tree(
@@ -86,9 +86,9 @@ impl<'a> Walker<'a> {
         let record = own_record.as_deref().or(scope.record);
         for (key, field) in map.iter_mut() {
             let here = path.child(Segment::Key(key));
-            if let Some(marker) = self.field_marker(scope.collection, key) {
+            if let Some(marker) = self.protection.field_marker(scope.collection, key) {
                 if !field.is_null() && !field.is_object() && !field.is_array() {
-                    *field = Value::String(format!("[redacted:{marker}]"));
+                    *field = Value::String(redaction_marker(marker));
                     *self.findings.redactions.entry(marker.to_string()).or_default() += 1;
                     self.changed = true;
                     continue;
@@ -117,21 +117,6 @@ impl<'a> Walker<'a> {
             self.value(field, &here, Scope { collection, record, envelope })?;
         }
         Ok(())
-    }
-
-    fn field_marker(&self, collection: Option<&str>, key: &str) -> Option<&'static str> {
-        if let Some(fields) = collection.and_then(|c| self.protection.collection_fields.get(c)) {
-            if fields.contains(key) {
-                return Some("field");
-            }
-        }
-        if self.protection.field_rules {
-            return sensitive_field(key, &self.protection.extra_fields);
-        }
-        (!self.protection.extra_fields.is_empty())
-            .then(|| sensitive_field(key, &self.protection.extra_fields))
-            .flatten()
-            .filter(|m| *m == "field")
     }
 
     /// `content[].text`: JSON is parsed and walked; plain text is scanned as a string. Text that starts like

@@ -383,23 +383,24 @@ pub fn scan(text: &str, trusted_hosts: &[HostPattern], triggers: &Triggers) -> O
     let mut hits = Vec::new();
     // Most stored strings are short plain text: the markers every signal needs are rare characters.
     let suspicious =
-        text.bytes().any(|b| matches!(b, b'<' | b'[' | b'!' | b'\n' | b':') || b >= 0x80) || text.len() >= 16;
+        text.len() >= 16 || text.bytes().any(|b| matches!(b, b'<' | b'[' | b'!' | b'\n' | b':') || b >= 0x80);
     if !suspicious || !triggers.injection() {
         return Some(hits);
     }
     let s = scanners()?;
-    let words = if triggers.has(Triggers::PHRASE | Triggers::TAG | Triggers::VERB) {
+    // One pass of the markers automaton, when phrases, tags or verbs may be there, or hiding markers are to
+    // be found (the prefilter usually knows where those are).
+    let hiding_unknown = triggers.has(Triggers::HIDING) && triggers.hiding().is_none();
+    let words = if hiding_unknown || triggers.has(Triggers::PHRASE | Triggers::TAG | Triggers::VERB) {
         Markers::in_text(text, s)
     } else {
         Markers::default()
     };
-    let hidden = if !triggers.has(Triggers::HIDING) {
-        None
+    let hidden = if triggers.has(Triggers::HIDING) {
+        let markers = triggers.hiding().unwrap_or(&words.hiding);
+        hidden_tags(text, markers.iter().copied()).first().copied()
     } else {
-        match triggers.hiding() {
-            Some(known) => hidden_tags(text, known.iter().copied()).first().copied(),
-            None => hidden_tags(text, Markers::in_text(text, s).hiding.into_iter()).first().copied(),
-        }
+        None
     };
     if let Some((start, _)) = hidden {
         hits.push(Hit { signal: Signal::HiddenHtml, evidence: evidence(text.get(start..).unwrap_or("")) });

@@ -6,6 +6,7 @@
 //! inner text carries one more escape. Positions are always byte offsets into the one buffer, so a change
 //! anywhere is a splice of that buffer.
 
+use crate::swar::{any_quote_backslash_or_control, word_at};
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -283,20 +284,11 @@ impl<'a> Lexer<'a> {
     fn nested_escape(&mut self) -> Result<char, LexError> {
         let Some((code, len)) = self.unit_at(self.pos)? else { return self.fail("an escape does not end") };
         self.pos += len;
-        let simple = match code {
-            '"' => Some('"'),
-            '\\' => Some('\\'),
-            '/' => Some('/'),
-            'b' => Some('\u{8}'),
-            'f' => Some('\u{c}'),
-            'n' => Some('\n'),
-            'r' => Some('\r'),
-            't' => Some('\t'),
-            'u' => None,
-            _ => return self.fail("unknown escape in a string"),
-        };
-        if let Some(c) = simple {
+        if let Some(c) = simple_escape(code) {
             return Ok(c);
+        }
+        if code != 'u' {
+            return self.fail("unknown escape in a string");
         }
         let high = self.nested_hex()?;
         if !(0xD800..0xDC00).contains(&high) {
@@ -329,16 +321,12 @@ impl<'a> Lexer<'a> {
 fn decode_escape(src: &str, at: usize) -> Result<(char, usize), LexError> {
     let bytes = src.as_bytes();
     let fail = |what| Err(LexError { at, what });
-    let c = match bytes.get(at + 1) {
-        Some(b'"') => '"',
-        Some(b'\\') => '\\',
-        Some(b'/') => '/',
-        Some(b'b') => '\u{8}',
-        Some(b'f') => '\u{c}',
-        Some(b'n') => '\n',
-        Some(b'r') => '\r',
-        Some(b't') => '\t',
-        Some(b'u') => {
+    let code = bytes.get(at + 1).map(|b| char::from(*b));
+    if let Some(c) = code.and_then(simple_escape) {
+        return Ok((c, 2));
+    }
+    match code {
+        Some('u') => {
             let Some(high) = hex4(bytes, at + 2) else { return fail("bad \\u escape in a string") };
             if !(0xD800..0xDC00).contains(&high) {
                 return char::from_u32(high).map_or_else(|| fail("lone surrogate in a string"), |c| Ok((c, 6)));
@@ -346,14 +334,28 @@ fn decode_escape(src: &str, at: usize) -> Result<(char, usize), LexError> {
             let low = (bytes.get(at + 6) == Some(&b'\\') && bytes.get(at + 7) == Some(&b'u'))
                 .then(|| hex4(bytes, at + 8))
                 .flatten();
-            return match low.and_then(|low| combine_surrogates(high, low)) {
+            match low.and_then(|low| combine_surrogates(high, low)) {
                 Some(c) => Ok((c, 12)),
                 None => fail("lone surrogate in a string"),
-            };
+            }
         }
-        _ => return fail("unknown escape in a string"),
-    };
-    Ok((c, 2))
+        _ => fail("unknown escape in a string"),
+    }
+}
+
+/// What a one-letter JSON escape (`\n`, `\"`, …) stands for; `None` for `u` and anything unknown.
+fn simple_escape(code: char) -> Option<char> {
+    match code {
+        '"' => Some('"'),
+        '\\' => Some('\\'),
+        '/' => Some('/'),
+        'b' => Some('\u{8}'),
+        'f' => Some('\u{c}'),
+        'n' => Some('\n'),
+        'r' => Some('\r'),
+        't' => Some('\t'),
+        _ => None,
+    }
 }
 
 fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
@@ -404,21 +406,10 @@ fn is_json_number(text: &str) -> bool {
 /// The first byte at or after `from` that ends a run of plain string text: a quote, a backslash or a
 /// control character. Eight bytes at a time, since most of an answer is string text.
 fn find_string_special(bytes: &[u8], from: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut at = from;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let backslash = x ^ (ONES * u64::from(b'\\'));
-        // A byte is zero / below 0x20 exactly where these set its high bit (the classic tests are exact for
-        // "any byte", which is all that is asked here; the byte loop below finds which).
-        let special = (quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (x.wrapping_sub(ONES * 0x20) & !x);
-        if special & HIGHS != 0 {
+    // Whole words first; the byte loop below finds which byte of the word it is.
+    while let Some(x) = word_at(bytes, at) {
+        if any_quote_backslash_or_control(x) {
             break;
         }
         at += 8;

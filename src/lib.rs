@@ -24,6 +24,7 @@ pub mod relations;
 pub mod response;
 pub mod secrets;
 pub mod settings;
+pub mod swar;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

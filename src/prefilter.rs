@@ -10,6 +10,7 @@
 use crate::filter::{InjectionMode, Protection};
 use crate::injection::{OVERRIDE_PHRASES, OVERRIDE_VERBS, ROLE_TAGS};
 use crate::secrets::secret_prefixes;
+use crate::swar::{bytes_equal, bytes_in, word_at, HIGH_BITS};
 use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind};
@@ -112,6 +113,8 @@ impl Triggers {
 
 /// The triggers for one set of settings, built when the settings are loaded.
 pub struct Prefilter {
+    /// The settings it was built for: building takes milliseconds, so it is only rebuilt when they change.
+    built_for: Protection,
     /// Every trigger word, in one Aho-Corasick automaton compiled to a DFA: one table lookup per byte.
     words: Option<DFA>,
     /// The trigger bits of each word of `words`, by pattern id.
@@ -171,6 +174,7 @@ impl Prefilter {
             Some(built.ok()?)
         };
         Some(Prefilter {
+            built_for: protection.clone(),
             words: automaton,
             word_bits: words.into_iter().map(|(_, bits)| bits).collect(),
             classes: classes_for(detectors, detectors && protection.detectors.contact, injection),
@@ -178,6 +182,11 @@ impl Prefilter {
             contact: detectors && protection.detectors.contact,
             injection,
         })
+    }
+
+    /// Whether this prefilter looks for what `protection` asks.
+    pub fn is_for(&self, protection: &Protection) -> bool {
+        self.built_for == *protection
     }
 
     /// Whether the full check must run on `text`.
@@ -215,10 +224,8 @@ impl Prefilter {
     fn byte_triggers<const FIRST_ONLY: bool>(&self, bytes: &[u8]) -> u16 {
         let mut scan = ByteScan { bits: 0, digits: 0, base64_run: 0 };
         let mut at = 0;
-        while let Some(chunk) = bytes.get(at..at + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            if !self.letters_chunk(u64::from_le_bytes(word), &mut scan) {
+        while let Some(word) = word_at(bytes, at) {
+            if !self.letters_chunk(word, &mut scan) {
                 for i in at..at + 8 {
                     scan.byte(&self.classes, bytes, i);
                 }
@@ -307,24 +314,6 @@ fn words_in(dfa: &DFA, bytes: &[u8], found: &mut dyn FnMut(usize, usize, usize) 
         }
     }
     true
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of each byte of `x` (all ASCII) that lies in `lo..=hi` (1 ≤ lo, hi ≤ 126). Exact per byte:
-/// no carry or borrow crosses a byte (the "hasbetween" trick).
-fn bytes_in(x: u64, lo: u8, hi: u8) -> u64 {
-    let below = u64::from(lo - 1);
-    let above = u64::from(hi + 1);
-    let low7 = x & (ONES * 127);
-    (ONES * (127 + above)).wrapping_sub(low7) & !x & (low7 + ONES * (127 - below)) & HIGH_BITS
-}
-
-/// The high bit of each byte of `x` that equals `c`, exactly.
-fn bytes_equal(x: u64, c: u8) -> u64 {
-    let v = x ^ (ONES * u64::from(c));
-    !(((v & (ONES * 127)) + ONES * 127) | v) & HIGH_BITS
 }
 
 /// The byte patterns' progress through a text.

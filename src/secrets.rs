@@ -439,6 +439,11 @@ fn iban_valid(text: &str) -> bool {
     remainder == 1
 }
 
+/// What a redacted value becomes: `[redacted:<kind>]`.
+pub fn redaction_marker(kind: &str) -> String {
+    format!("[redacted:{kind}]")
+}
+
 /// Replaces every secret in `text` with its marker; `None` when nothing was found.
 pub fn redact_text(text: &str, options: DetectorOptions, counts: &mut dyn FnMut(SecretKind)) -> Option<Option<String>> {
     let found = find_secrets(text, options)?;
@@ -449,9 +454,7 @@ pub fn redact_text(text: &str, options: DetectorOptions, counts: &mut dyn FnMut(
     let mut last = 0;
     for f in found {
         out.push_str(&text[last..f.start]);
-        out.push_str("[redacted:");
-        out.push_str(f.kind.name());
-        out.push(']');
+        out.push_str(&redaction_marker(f.kind.name()));
         counts(f.kind);
         last = f.end;
     }

@@ -6,7 +6,7 @@
 
 use crate::audit::{Caller, RecordIds};
 use crate::directory::Directory;
-use crate::filter::{filter_answer, unfilterable_answer, AnswerContext, Findings, Protection};
+use crate::filter::{filter_answer, unfilterable_answer, AnswerContext, Findings};
 use crate::inspect::{inspect, judge_delete_event, Inspection, LoadedFacts, Request};
 use crate::listing::filter_listing;
 use crate::message::ToolMode;
@@ -59,9 +59,8 @@ pub struct Guard {
     row: Option<Map<String, Value>>,
     directory: Directory,
     settings: Result<Settings, SettingsError>,
-    /// The answer prefilter for the settings in force, and the protection settings it was built for.
+    /// The answer prefilter for the settings in force.
     prefilter: Option<Prefilter>,
-    prefilter_for: Option<Protection>,
     relations: RelationIndex,
     /// `None` when the OS gave no seed: every inspection then answers an error, and the JS side fails closed.
     ids: Option<RecordIds>,
@@ -76,7 +75,6 @@ impl Guard {
             directory: Directory::default(),
             settings: Err(SettingsError::NotLoaded),
             prefilter: None,
-            prefilter_for: None,
             relations: RelationIndex::default(),
             ids: RecordIds::seeded().ok(),
         }
@@ -178,8 +176,9 @@ impl Guard {
 
     /// Redacts and scans an answer on its way to the client. Returns `{bytes, findings, blocked}`: `bytes`, the
     /// UTF-8 answer to send instead (a tool error in place of an answer that could not be checked), `findings`
-    /// as JSON text for the audit row. The answer comes in as UTF-8 bytes (`TextEncoder` output), which cross with one native
-    /// copy; a string would be copied character by character in JS, which cost more than the scan itself.
+    /// as JSON text for the audit row. The answer comes in as UTF-8 bytes (`TextEncoder` output), which
+    /// cross with one native copy; a string would be copied character by character in JS, which cost more
+    /// than the scan itself.
     #[wasm_bindgen(js_name = filterAnswer)]
     pub fn filter_answer(&self, answer_utf8: &[u8], collection: Option<String>, request_id_json: &str) -> JsValue {
         let settings = match &self.settings {
@@ -197,9 +196,9 @@ impl Guard {
             }
         };
         let findings_json = match (&failure, findings.is_empty()) {
-            (Some(reason), _) => json!({ "withheld": reason }).to_string(),
-            (None, true) => String::new(),
-            (None, false) => serde_json::to_string(&findings).unwrap_or_default(),
+            (Some(reason), _) => Some(json!({ "withheld": reason }).to_string()),
+            (None, true) => None,
+            (None, false) => Some(serde_json::to_string(&findings).unwrap_or_default()),
         };
         let out = js_sys::Object::new();
         let set = |key: &str, value: JsValue| js_sys::Reflect::set(&out, &JsValue::from_str(key), &value).is_ok();
@@ -208,10 +207,7 @@ impl Guard {
         // on its way out.
         let bytes = text.as_deref().map_or(JsValue::NULL, |t| js_sys::Uint8Array::from(t.as_bytes()).into());
         let ok = set("bytes", bytes)
-            && set(
-                "findings",
-                if findings_json.is_empty() { JsValue::NULL } else { JsValue::from_str(&findings_json) },
-            )
+            && set("findings", findings_json.as_deref().map_or(JsValue::NULL, JsValue::from_str))
             && set("blocked", JsValue::from_bool(blocked));
         if !ok {
             return error("filter", "the answer could not be handed back");
@@ -242,11 +238,10 @@ impl Guard {
             Some(row) => Settings::from_row(row, &self.directory),
             None => Err(SettingsError::NotLoaded),
         };
-        // Building the prefilter's automaton takes milliseconds: only when what it looks for changed.
         let protection = self.settings.as_ref().ok().map(|s| &s.protection);
-        if protection != self.prefilter_for.as_ref() {
+        let current = protection.is_some_and(|p| self.prefilter.as_ref().is_some_and(|pre| pre.is_for(p)));
+        if !current {
             self.prefilter = protection.and_then(Prefilter::new);
-            self.prefilter_for = protection.cloned();
         }
         match &self.settings {
             Ok(s) => to_js(&Answer::Ok(SettingsInForce { time_zone: s.hours.as_ref().map(|h| h.time_zone.as_str()) })),
