@@ -153,10 +153,10 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	}
 
 	/**
-	 * Redaction and injection defence on the way out. Whatever the core cannot check is replaced by its
-	 * tool error; if the core itself fails, by the guard's own: an answer is never sent unchecked.
+	 * Redaction and injection defence on the way out: the answer to send is the text as it came, or the
+	 * core's UTF-8 bytes in its place. Whatever the core cannot check is replaced by its tool error; if the
+	 * core itself fails, by the guard's own: an answer is never sent unchecked.
 	 */
-	/** The answer to send: the text as it came, or the core's UTF-8 bytes in its place. */
 	function filterAnswer(text, { collection, requestId }) {
 		const answer = core.guard.filterAnswer(utf8.encode(text), collection ?? undefined, JSON.stringify(requestId ?? null));
 		if (answer.ok) return { body: answer.ok.bytes ?? text, findings: answer.ok.findings };
