@@ -39,10 +39,8 @@ function toRow(record, timestamp) {
 	};
 }
 
-/**
- * Queued rows are finished when they are written, off the request's path: the record may still be the
- * core's JSON text, and `outcome` a function of the answer.
- */
+/** Queued rows are finished when they are written, off the request's path: `outcome` may be a function of
+ * the answer. */
 function settle(entry) {
 	let outcome = entry.outcome;
 	if (typeof outcome === 'function') {
@@ -53,8 +51,7 @@ function settle(entry) {
 		}
 	}
 	if (!entry.record) return { ...entry, outcome };
-	const record = typeof entry.record === 'string' ? JSON.parse(entry.record) : entry.record;
-	return toRow({ ...record, outcome, duration_ms: entry.duration_ms, findings: entry.findings }, entry.timestamp);
+	return toRow({ ...entry.record, outcome, duration_ms: entry.duration_ms, findings: entry.findings }, entry.timestamp);
 }
 
 export function createAuditLog({ database, logger }, collection) {
@@ -112,9 +109,8 @@ export function createAuditLog({ database, logger }, collection) {
 			await database(collection).insert(toRow(record, timestamp));
 		},
 		/**
-		 * Records the end of a call: updates its write-ahead row, or queues the whole row. `record` is an object
-		 * or the core's JSON text of one; `outcome` a string, or a function that works it out when the row is
-		 * written.
+		 * Records the end of a call: updates its write-ahead row, or queues the whole row. `outcome` is a string,
+		 * or a function that works it out when the row is written.
 		 */
 		complete(record, timestamp, { outcome, duration_ms, writtenAhead, findings = null }) {
 			if (writtenAhead) {

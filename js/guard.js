@@ -59,9 +59,8 @@ function unjudgedRecord(req, { rule, reason }) {
 }
 
 const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
-/** An answer sent as text or as UTF-8 bytes, as text (undefined when there is none). */
-const textOf = (body) => (body == null ? undefined : typeof body === 'string' ? body : fromUtf8.decode(body));
+/** An answer sent as text or as UTF-8 bytes, as UTF-8 bytes (undefined when there is none). */
+const bytesOf = (body) => (body == null ? undefined : typeof body === 'string' ? utf8.encode(body) : body);
 
 /** A tool error in place of an answer the guard could not check (fail closed). */
 function withheldAnswer(id, message) {
@@ -109,17 +108,13 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 		return answer.ok;
 	}
 
-	/**
-	 * Captures the answer Directus (or the guard) sends, and completes the audit row when it has left.
-	 * `record` is an object, or the core's JSON text of one (only calls that write have a tripwire `store`,
-	 * and their record is already an object).
-	 */
+	/** Captures the answer Directus (or the guard) sends, and completes the audit row when it has left. */
 	function recordCompletion(res, record, { timestamp, started, writtenAhead, store, hideTools, answerFilter }) {
 		let body = null;
 		let findings = null;
 		const json = res.json.bind(res);
 		res.json = (value) => {
-			// What is sent: JSON text, or the answer filter's UTF-8 bytes in its place.
+			// What is sent: JSON text, or UTF-8 bytes when the answer filter read it.
 			let sent;
 			try {
 				let text = JSON.stringify(value);
@@ -143,7 +138,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 		res.once('close', () => {
 			const status = res.statusCode;
 			// Worked out when the audit row is written, off the request's path.
-			const outcome = res.writableFinished ? () => core.outcome(status, textOf(body)) : 'aborted';
+			const outcome = res.writableFinished ? () => core.outcome(status, bytesOf(body)) : 'aborted';
 			const tripped = store?.tripped;
 			const final = tripped
 				? { ...record, decision: 'denied', rule: tripped.rule, reason: `${tripped.reason} (stopped inside Directus by the delete tripwire)` }
@@ -153,13 +148,14 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	}
 
 	/**
-	 * Redaction and injection defence on the way out: the answer to send is the text as it came, or the
-	 * core's UTF-8 bytes in its place. Whatever the core cannot check is replaced by its tool error; if the
-	 * core itself fails, by the guard's own: an answer is never sent unchecked.
+	 * Redaction and injection defence on the way out: the answer to send is UTF-8 bytes, as they came or the
+	 * core's in their place. Whatever the core cannot check is replaced by its tool error; if the core itself
+	 * fails, by the guard's own: an answer is never sent unchecked.
 	 */
 	function filterAnswer(text, { collection, requestId }) {
-		const answer = core.guard.filterAnswer(utf8.encode(text), collection ?? undefined, JSON.stringify(requestId ?? null));
-		if (answer.ok) return { body: answer.ok.bytes ?? text, findings: answer.ok.findings };
+		const bytes = utf8.encode(text);
+		const answer = core.guard.filterAnswer(bytes, collection ?? undefined, JSON.stringify(requestId ?? null));
+		if (answer.ok) return { body: answer.ok.bytes ?? bytes, findings: answer.ok.findings };
 		logger.error(`[mcp-guard] could not filter an answer, withholding it: ${answer.error?.message}`);
 		return { body: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }) };
 	}
@@ -183,7 +179,6 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				return sendRefusal(res, req.body, FAIL_CLOSED.internalError, error?.message);
 			}
 
-			// The record arrives as JSON text; calls that do not write only queue it.
 			if (!judgement.allowed) {
 				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false });
 				res.status(judgement.status);
@@ -195,7 +190,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false, hideTools: judgement.hide_tools, answerFilter });
 				return next();
 			}
-			const record = JSON.parse(judgement.audit);
+			const record = judgement.audit;
 			try {
 				await audit.writeAhead(record, timestamp);
 			} catch (error) {
@@ -227,7 +222,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 			if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
 			await settings.refresh();
 			const judgement = await judge(message, { ...contextOf(req, caller), tool_mode: toolMode, accepts_json: true });
-			const record = JSON.parse(judgement.audit);
+			const record = judgement.audit;
 			return {
 				decision: judgement.allowed ? 'allowed' : 'denied',
 				rule: judgement.rule,

@@ -95,8 +95,10 @@ pub fn redact_arguments(arguments: &Value) -> String {
     serde_json::json!({ "truncated": true, "bytes": text.len(), "preview": &text[..cut] }).to_string()
 }
 
-fn redact_value(value: &Value, key: Option<&str>, depth: usize) -> Value {
-    if let Some(kind) = key.and_then(|k| sensitive_field(k, &[])) {
+/// `field_marker`: the marker of the nearest key above, when its name says it holds a secret; the items of
+/// a list under such a key are masked too.
+fn redact_value(value: &Value, field_marker: Option<&'static str>, depth: usize) -> Value {
+    if let Some(kind) = field_marker {
         if !value.is_null() && !value.is_object() && !value.is_array() {
             return Value::String(redaction_marker(kind));
         }
@@ -122,7 +124,7 @@ fn redact_value(value: &Value, key: Option<&str>, depth: usize) -> Value {
         Value::Object(_) if depth >= MAX_DEPTH => Value::String("[object]".into()),
         Value::Array(items) => {
             let mut out: Vec<Value> =
-                items.iter().take(MAX_ARRAY_ITEMS).map(|v| redact_value(v, key, depth + 1)).collect();
+                items.iter().take(MAX_ARRAY_ITEMS).map(|v| redact_value(v, field_marker, depth + 1)).collect();
             if items.len() > MAX_ARRAY_ITEMS {
                 out.push(Value::String(format!("…{} more", items.len() - MAX_ARRAY_ITEMS)));
             }
@@ -130,7 +132,7 @@ fn redact_value(value: &Value, key: Option<&str>, depth: usize) -> Value {
         }
         Value::Object(map) => {
             let out: Map<String, Value> =
-                map.iter().map(|(k, v)| (k.clone(), redact_value(v, Some(k), depth + 1))).collect();
+                map.iter().map(|(k, v)| (k.clone(), redact_value(v, sensitive_field(k, &[]), depth + 1))).collect();
             Value::Object(out)
         }
         other => other.clone(),

@@ -49,14 +49,7 @@ pub struct Judgement {
     pub filter_answer: bool,
     /// The collection the answer's rows belong to, for per-collection field lists and record names.
     pub answer_collection: Option<String>,
-    /// Handed to JS as JSON text: most calls only queue it, and it is read when the row is written.
-    #[serde(serialize_with = "as_json_text")]
     pub audit: AuditRecord,
-}
-
-fn as_json_text<S: serde::Serializer>(record: &AuditRecord, serializer: S) -> Result<S::Ok, S::Error> {
-    let text = serde_json::to_string(record).map_err(serde::ser::Error::custom)?;
-    serializer.serialize_str(&text)
 }
 
 #[derive(Debug)]

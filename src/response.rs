@@ -2,7 +2,9 @@
 //! for the audit log.
 
 use crate::policy::{Rule, Verdict};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// The code every guard denial carries, beside its rule id.
 pub const DENIAL_CODE: &str = "MCP_GUARD_DENIED";
@@ -49,37 +51,50 @@ pub fn invalid_request(verdict: &Verdict) -> Value {
 }
 
 /// One short outcome for the audit log: `ok`, `tool-error:<CODE>`, `rpc-error:<code>` or `http-<status>[:<CODE>]`.
-pub fn outcome(status: u16, body: Option<&str>) -> String {
-    let parsed = body.and_then(|b| serde_json::from_str::<Value>(b).ok());
-    let Some(body) = parsed else {
+///
+/// Only the members it depends on are parsed; the rows of a result are checked as JSON and skipped.
+pub fn outcome(status: u16, body: Option<&[u8]>) -> String {
+    let Some(members) = body.and_then(|b| serde_json::from_slice::<Members>(b).ok()) else {
         return format!("http-{status}");
     };
     if status >= 400 {
-        let code = body.pointer("/errors/0/extensions/code").and_then(Value::as_str);
-        return match code {
+        let code = value_of(&members, "errors");
+        return match code.as_ref().and_then(|e| e.pointer("/0/extensions/code")).and_then(Value::as_str) {
             Some(code) => format!("http-{status}:{code}"),
             None => format!("http-{status}"),
         };
     }
-    if let Some(err) = body.get("error") {
+    if let Some(err) = value_of(&members, "error") {
         return match err.get("code") {
             Some(code) => format!("rpc-error:{code}"),
             None => "rpc-error".into(),
         };
     }
-    match body.get("result") {
-        Some(result) if result.get("isError").and_then(Value::as_bool) == Some(true) => match tool_error_code(result) {
-            Some(code) => format!("tool-error:{code}"),
-            None => "tool-error".into(),
-        },
-        Some(_) => "ok".into(),
-        None => format!("http-{status}"),
+    let Some(result) = members.get("result") else {
+        return format!("http-{status}");
+    };
+    // A result that is not an object has no `isError`: it is a plain result.
+    let Ok(result) = serde_json::from_str::<Members>(result.get()) else { return "ok".into() };
+    if value_of(&result, "isError").and_then(|v| v.as_bool()) != Some(true) {
+        return "ok".into();
+    }
+    match tool_error_code(&result) {
+        Some(code) => format!("tool-error:{code}"),
+        None => "tool-error".into(),
     }
 }
 
+/// The members of a JSON object, each still as its text (the last of duplicates, as in a parsed object).
+type Members<'a> = HashMap<String, &'a RawValue>;
+
+fn value_of(members: &Members, key: &str) -> Option<Value> {
+    members.get(key).and_then(|raw| serde_json::from_str(raw.get()).ok())
+}
+
 /// Directus puts `[{error, code}]` as JSON text in the first content item.
-fn tool_error_code(result: &Value) -> Option<String> {
-    let text = result.pointer("/content/0/text")?.as_str()?;
+fn tool_error_code(result: &Members) -> Option<String> {
+    let content = value_of(result, "content")?;
+    let text = content.pointer("/0/text")?.as_str()?;
     let errors: Value = serde_json::from_str(text).ok()?;
     errors.pointer("/0/code")?.as_str().map(str::to_string)
 }
@@ -100,24 +115,81 @@ mod tests {
         assert_eq!(errors[0]["rule"], "deletes.disabled");
         assert_eq!(errors[0]["code"], DENIAL_CODE);
         assert!(errors[0]["error"].as_str().unwrap().contains("Allow Deletes"));
-        assert_eq!(outcome(200, Some(&r.to_string())), "tool-error:MCP_GUARD_DENIED");
+        assert_eq!(outcome(200, Some(r.to_string().as_bytes())), "tool-error:MCP_GUARD_DENIED");
+    }
+
+    /// The outcome as first written, from the whole answer parsed into a tree: what [`outcome`] must agree with.
+    fn outcome_from_tree(status: u16, body: Option<&str>) -> String {
+        let Some(body) = body.and_then(|b| serde_json::from_str::<Value>(b).ok()) else {
+            return format!("http-{status}");
+        };
+        if status >= 400 {
+            return match body.pointer("/errors/0/extensions/code").and_then(Value::as_str) {
+                Some(code) => format!("http-{status}:{code}"),
+                None => format!("http-{status}"),
+            };
+        }
+        if let Some(err) = body.get("error") {
+            return match err.get("code") {
+                Some(code) => format!("rpc-error:{code}"),
+                None => "rpc-error".into(),
+            };
+        }
+        match body.get("result") {
+            Some(result) if result.get("isError").and_then(Value::as_bool) == Some(true) => {
+                let code = result
+                    .pointer("/content/0/text")
+                    .and_then(Value::as_str)
+                    .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                    .and_then(|e| e.pointer("/0/code").and_then(Value::as_str).map(str::to_string));
+                code.map_or_else(|| "tool-error".into(), |c| format!("tool-error:{c}"))
+            }
+            Some(_) => "ok".into(),
+            None => format!("http-{status}"),
+        }
+    }
+
+    #[test]
+    fn odd_answer_shapes_sum_up_as_from_a_parsed_tree() {
+        for body in [
+            r#"{"error":null,"result":{}}"#,
+            r#"{"error":{"code":"X"}}"#,
+            r#"{"error":5}"#,
+            r#"[{"error":{"code":1}}]"#,
+            r#""text""#,
+            r#"{"result":5}"#,
+            r#"{"result":[1]}"#,
+            r#"{"result":{"isError":"true"}}"#,
+            r#"{"result":{"isError":true}}"#,
+            r#"{"result":{"isError":true,"content":"x"}}"#,
+            r#"{"result":{"isError":true,"content":[{"text":"not json"}]}}"#,
+            r#"{"result":{"isError":false},"result":{"isError":true}}"#,
+            r#"{"res\u0075lt":{"isError":true}}"#,
+            r#"{"errors":[{"extensions":{"code":"FORBIDDEN"}}],"errors":[]}"#,
+            r#"{"result":{"content":[]}} trailing"#,
+        ] {
+            for status in [200, 403] {
+                assert_eq!(outcome(status, Some(body.as_bytes())), outcome_from_tree(status, Some(body)), "{status} {body}");
+            }
+        }
     }
 
     #[test]
     fn outcomes_cover_every_answer_shape() {
-        assert_eq!(outcome(200, Some(r#"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#)), "ok");
-        assert_eq!(outcome(200, Some(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601}}"#)), "rpc-error:-32601");
+        assert_eq!(outcome(200, Some(r#"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#.as_bytes())), "ok");
+        assert_eq!(outcome(200, Some(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601}}"#.as_bytes())), "rpc-error:-32601");
         assert_eq!(outcome(202, None), "http-202");
-        assert_eq!(outcome(403, Some(r#"{"errors":[{"extensions":{"code":"FORBIDDEN"}}]}"#)), "http-403:FORBIDDEN");
+        assert_eq!(outcome(403, Some(r#"{"errors":[{"extensions":{"code":"FORBIDDEN"}}]}"#.as_bytes())), "http-403:FORBIDDEN");
         assert_eq!(
             outcome(
                 200,
                 Some(
                     r#"{"result":{"isError":true,"content":[{"type":"text","text":"[{\"error\":\"x\",\"code\":\"INVALID_PAYLOAD\"}]"}]}}"#
+                        .as_bytes()
                 )
             ),
             "tool-error:INVALID_PAYLOAD"
         );
-        assert_eq!(outcome(200, Some("not json")), "http-200");
+        assert_eq!(outcome(200, Some(b"not json")), "http-200");
     }
 }

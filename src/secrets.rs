@@ -487,46 +487,88 @@ const FIELD_RULES: &[(&str, &str)] = &[
 /// `user_password` all match; `tokenizer_version` or `secretary` do not, since a rule must match whole
 /// words of the name.
 pub fn sensitive_field(name: &str, extra: &[String]) -> Option<&'static str> {
-    let words = words_of(name);
-    let joined: String = words.concat();
+    let words = NameWords::of(name);
     for (rule, marker) in FIELD_RULES {
-        if words.iter().any(|w| w == rule) || joined.ends_with(rule) && (rule.len() > 4) {
+        if words.parts().any(|w| w == rule.as_bytes()) || rule.len() > 4 && words.joined_ends_with(rule.as_bytes()) {
             return Some(marker);
         }
     }
-    let lower = name.to_ascii_lowercase();
     extra
         .iter()
-        .any(|e| e.eq_ignore_ascii_case(&lower) || words.iter().any(|w| w.eq_ignore_ascii_case(e)))
+        .any(|e| e.eq_ignore_ascii_case(name) || words.parts().any(|w| w.eq_ignore_ascii_case(e.as_bytes())))
         .then_some("field")
 }
 
-/// `apiKey` → [api, key] joined as "apikey" when needed; `user_password` → [user, password].
-fn words_of(name: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut previous_lower = false;
-    for c in name.chars() {
-        if c == '_' || c == '-' || c == ' ' || c == '.' {
-            if !current.is_empty() {
-                words.push(std::mem::take(&mut current));
+/// The words of a field name, lowercased: `apiKey` → `api`, `key`; `user_password` → `user`, `password`.
+/// Each pair of neighbours counts as a word too (`apikey`), for the two-word rules (`api key`, `card
+/// number`, …). Names are matched on every call the guard sees, so the words are ranges of one buffer.
+struct NameWords {
+    /// The name lowercased, without separators: the words one after another.
+    flat: Vec<u8>,
+    /// Where each word ends in `flat` (each starts where the one before ends).
+    ends: Vec<usize>,
+}
+
+impl NameWords {
+    fn of(name: &str) -> NameWords {
+        let mut flat = Vec::with_capacity(name.len());
+        let mut ends = Vec::new();
+        let mut previous_lower = false;
+        let mut buf = [0u8; 4];
+        for c in name.chars() {
+            if c == '_' || c == '-' || c == ' ' || c == '.' {
+                if ends.last().copied().unwrap_or(0) < flat.len() {
+                    ends.push(flat.len());
+                }
+                previous_lower = false;
+                continue;
             }
-            previous_lower = false;
-            continue;
+            if c.is_ascii_uppercase() && previous_lower && ends.last().copied().unwrap_or(0) < flat.len() {
+                ends.push(flat.len());
+            }
+            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+            flat.extend_from_slice(c.to_ascii_lowercase().encode_utf8(&mut buf).as_bytes());
         }
-        if c.is_ascii_uppercase() && previous_lower && !current.is_empty() {
-            words.push(std::mem::take(&mut current));
+        if ends.last().copied().unwrap_or(0) < flat.len() {
+            ends.push(flat.len());
         }
-        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        current.push(c.to_ascii_lowercase());
+        NameWords { flat, ends }
     }
-    if !current.is_empty() {
-        words.push(current);
+
+    fn word(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(0) };
+        self.flat.get(start..self.ends.get(i).copied().unwrap_or(0)).unwrap_or_default()
     }
-    // Two-word rules (`api key`, `access key`, `private key`, `card number`, `credit card`, `social security`).
-    let pairs: Vec<String> = words.windows(2).map(|w| format!("{}{}", w[0], w[1])).collect();
-    words.extend(pairs);
-    words
+
+    /// Words `i` and `i + 1` as one: they lie side by side in `flat`.
+    fn pair(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(0) };
+        self.flat.get(start..self.ends.get(i + 1).copied().unwrap_or(0)).unwrap_or_default()
+    }
+
+    fn pair_count(&self) -> usize {
+        self.ends.len().saturating_sub(1)
+    }
+
+    /// Every word, then every pair.
+    fn parts(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.ends.len()).map(|i| self.word(i)).chain((0..self.pair_count()).map(|i| self.pair(i)))
+    }
+
+    /// Whether all the parts written one after another end with `suffix`.
+    fn joined_ends_with(&self, suffix: &[u8]) -> bool {
+        let mut need = suffix;
+        // Backwards: the pairs, last first, then the words (which together are `flat`).
+        let pairs = (0..self.pair_count()).rev().map(|i| self.pair(i));
+        for part in pairs.chain(std::iter::once(self.flat.as_slice())) {
+            if need.len() <= part.len() {
+                return part.ends_with(need);
+            }
+            let Some(rest) = need.strip_suffix(part) else { return false };
+            need = rest;
+        }
+        need.is_empty()
+    }
 }
 
 #[cfg(test)]
@@ -604,5 +646,71 @@ mod tests {
         }
         assert_eq!(sensitive_field("internal_notes", &["internal_notes".to_string()]), Some("field"));
         assert_eq!(sensitive_field("apiKey", &[]), Some("api_key"));
+    }
+
+    /// The matching as it was first written, with a String for every word: the rules' meaning, kept to check
+    /// the buffer-based [`NameWords`] against.
+    fn sensitive_field_by_copies(name: &str, extra: &[String]) -> Option<&'static str> {
+        let words = words_of(name);
+        let joined: String = words.concat();
+        for (rule, marker) in FIELD_RULES {
+            if words.iter().any(|w| w == rule) || joined.ends_with(rule) && (rule.len() > 4) {
+                return Some(marker);
+            }
+        }
+        let lower = name.to_ascii_lowercase();
+        extra
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(&lower) || words.iter().any(|w| w.eq_ignore_ascii_case(e)))
+            .then_some("field")
+    }
+
+    fn words_of(name: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut current = String::new();
+        let mut previous_lower = false;
+        for c in name.chars() {
+            if c == '_' || c == '-' || c == ' ' || c == '.' {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+                previous_lower = false;
+                continue;
+            }
+            if c.is_ascii_uppercase() && previous_lower && !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+            current.push(c.to_ascii_lowercase());
+        }
+        if !current.is_empty() {
+            words.push(current);
+        }
+        // Two-word rules (`api key`, `access key`, `private key`, `card number`, `credit card`, `social security`).
+        let pairs: Vec<String> = words.windows(2).map(|w| format!("{}{}", w[0], w[1])).collect();
+        words.extend(pairs);
+        words
+    }
+
+    mod names {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Names from rule fragments, separators, letters of both cases, digits and a non-ASCII letter.
+        fn name() -> impl Strategy<Value = String> {
+            let part = prop_oneof![
+                prop::sample::select(vec!["pass", "word", "api", "Key", "KEY", "token", "Secret", "card", "number", "ssn", "cred", "ential", "s", "phrase", "é", "x", "9"]),
+                prop::sample::select(vec!["_", "-", " ", ".", "__"]),
+            ];
+            prop::collection::vec(part, 0..8).prop_map(|parts| parts.concat())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+            #[test]
+            fn matches_as_the_word_copies_did(name in name(), extra in prop::collection::vec(name(), 0..3)) {
+                prop_assert_eq!(sensitive_field(&name, &extra), sensitive_field_by_copies(&name, &extra));
+            }
+        }
     }
 }

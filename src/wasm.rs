@@ -269,8 +269,8 @@ impl Default for Guard {
     }
 }
 
-/// Sums up the answer Directus gave, for the audit log.
+/// Sums up the answer Directus gave (UTF-8 bytes), for the audit log.
 #[wasm_bindgen]
-pub fn outcome(status: u16, body: Option<String>) -> String {
-    crate::response::outcome(status, body.as_deref())
+pub fn outcome(status: u16, body_utf8: Option<Vec<u8>>) -> String {
+    crate::response::outcome(status, body_utf8.as_deref())
 }
