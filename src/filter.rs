@@ -15,6 +15,7 @@ use crate::response::tool_error;
 use crate::secrets::{redact_text, redaction_marker, sensitive_field, DetectorOptions};
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Answers larger than this are refused rather than inspected: scanning them would hold up Directus, and
@@ -444,7 +445,7 @@ impl<'a> Walker<'a> {
         // A row with a primary key names itself in findings; the envelope is not a row.
         let collection = at.scope.collection.filter(|_| at.role == Role::Row);
         let key_field = collection.map(|c| self.relations.primary_key(c));
-        let mut record: Option<String> = None;
+        let mut name: Option<Cow<str>> = None;
         loop {
             let key = lx.string()?.text;
             lx.expect(':', "expected : after a key in an object")?;
@@ -457,8 +458,8 @@ impl<'a> Walker<'a> {
             let place = Place { path: &path, scope: at.scope, role, depth };
             if at.role == Role::Root && key == "id" {
                 self.envelope.id = Some(self.envelope_id(lx, &place, patches)?);
-            } else if let Some(name) = self.member(lx, &key, &place, key_field == Some(key.as_ref()), patches)? {
-                record = Some(format!("{}#{name}", collection.unwrap_or_default()));
+            } else if let Some(found) = self.member(lx, &key, &place, key_field == Some(key.as_ref()), patches)? {
+                name = Some(found);
             }
             if at.role == Role::Result && lx.peek()? == Some('}') {
                 self.envelope.result_close = Some((lx.pos(), true));
@@ -467,8 +468,9 @@ impl<'a> Walker<'a> {
                 break;
             }
         }
-        if let Some(record) = record {
-            self.assign_record(first_finding, &record);
+        // Named only when a finding of this row waits for it.
+        if let Some(name) = name.filter(|_| self.awaiting_record.last().is_some_and(|&i| i >= first_finding)) {
+            self.assign_record(first_finding, &format!("{}#{name}", collection.unwrap_or_default()));
         }
         Ok(())
     }
@@ -484,14 +486,14 @@ impl<'a> Walker<'a> {
 
     /// One member of an object: redacted by its name, read as JSON text, or walked. When `wants_name`
     /// (the row's primary key), a string or number value is handed back to name the row.
-    fn member(
+    fn member<'s>(
         &mut self,
-        lx: &mut Lexer,
+        lx: &mut Lexer<'s>,
         key: &str,
         at: &Place,
         wants_name: bool,
         patches: &mut Vec<Patch>,
-    ) -> Walk<Option<String>> {
+    ) -> Walk<Option<Cow<'s, str>>> {
         let next = lx.next_value()?;
         let layer = lx.layer();
         if let Some(marker) = self.field_marker(at.scope.collection, key) {
@@ -499,7 +501,7 @@ impl<'a> Walker<'a> {
                 Next::String => {
                     let token = lx.string()?;
                     self.redact_span(token.start, token.end, marker, layer, patches);
-                    return Ok(wants_name.then(|| token.text.into_owned()));
+                    return Ok(wants_name.then_some(token.text));
                 }
                 Next::Scalar => {
                     let scalar = lx.scalar()?;
@@ -533,7 +535,7 @@ impl<'a> Walker<'a> {
             Next::String if wants_name => {
                 let token = lx.string()?;
                 self.string_value(&token, layer, at.path, patches)?;
-                Ok(Some(token.text.into_owned()))
+                Ok(Some(token.text))
             }
             Next::Scalar => Ok(number_name(wants_name, lx.scalar()?)),
             _ => {
@@ -545,7 +547,7 @@ impl<'a> Walker<'a> {
 
     fn redact_span(&mut self, start: usize, end: usize, marker: &str, layer: Layer, patches: &mut Vec<Patch>) {
         patches.push(Patch { start, end, text: string_literal(&redaction_marker(marker), layer) });
-        *self.findings.redactions.entry(marker.to_string()).or_default() += 1;
+        count(&mut self.findings.redactions, marker);
     }
 
     /// `content[].text`: JSON is walked where it lies; plain text is scanned as a string. Text that starts
@@ -624,7 +626,7 @@ impl<'a> Walker<'a> {
         if triggers.secrets() {
             let redactions = &mut self.findings.redactions;
             current = redact_text(text, self.protection.detectors, &mut |kind| {
-                *redactions.entry(kind.name().to_string()).or_default() += 1;
+                count(redactions, kind.name());
             })
             .ok_or(Fault::Scanners)?;
         }
@@ -662,9 +664,19 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// One more redaction of `kind` (the map allocates a key only for a kind's first one).
+fn count(redactions: &mut BTreeMap<String, u64>, kind: &str) {
+    match redactions.get_mut(kind) {
+        Some(n) => *n += 1,
+        None => {
+            redactions.insert(kind.to_string(), 1);
+        }
+    }
+}
+
 /// A number value's text, to name a row by.
-fn number_name(wants_name: bool, scalar: Scalar) -> Option<String> {
-    (wants_name && !matches!(scalar.text.as_str(), "true" | "false" | "null")).then_some(scalar.text)
+fn number_name(wants_name: bool, scalar: Scalar) -> Option<Cow<str>> {
+    (wants_name && !matches!(scalar.text.as_ref(), "true" | "false" | "null")).then_some(scalar.text)
 }
 
 /// The notice for a result with untrusted content, so the model reads it as data.

@@ -41,10 +41,10 @@ pub struct StringToken<'a> {
 
 /// A number, `true`, `false` or `null`: where it lies and how it is written.
 #[derive(Debug)]
-pub struct Scalar {
+pub struct Scalar<'a> {
     pub start: usize,
     pub end: usize,
-    pub text: String,
+    pub text: Cow<'a, str>,
 }
 
 /// The first character of the next value, which says what it is.
@@ -197,10 +197,31 @@ impl<'a> Lexer<'a> {
         self.pos = pos;
     }
 
-    /// A number or literal, checked against the JSON grammar.
-    pub fn scalar(&mut self) -> Result<Scalar, LexError> {
+    /// A number or literal, checked against the JSON grammar. Its characters are never escaped in JSON
+    /// written as `JSON.stringify` writes it, so the text is borrowed, unless an escape spells one.
+    pub fn scalar(&mut self) -> Result<Scalar<'a>, LexError> {
         self.skip_whitespace()?;
         let start = self.pos;
+        let bytes = self.src.as_bytes();
+        let is_scalar_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.');
+        while bytes.get(self.pos).is_some_and(is_scalar_byte) {
+            self.pos += 1;
+        }
+        let text = if bytes.get(self.pos) == Some(&b'\\') && self.layer == Layer::InString {
+            self.pos = start;
+            Cow::Owned(self.spelled_scalar()?)
+        } else {
+            Cow::Borrowed(self.src.get(start..self.pos).unwrap_or_default())
+        };
+        let valid = matches!(text.as_ref(), "true" | "false" | "null") || is_json_number(&text);
+        if !valid {
+            return Err(LexError { at: start, what: "not a JSON number or literal" });
+        }
+        Ok(Scalar { start, end: self.pos, text })
+    }
+
+    /// A scalar of the inner text read character by character, escapes of the outer string decoded.
+    fn spelled_scalar(&mut self) -> Result<String, LexError> {
         let mut text = String::new();
         while let Some((c, len)) = self.unit_at(self.pos)? {
             if !(c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.')) {
@@ -209,11 +230,7 @@ impl<'a> Lexer<'a> {
             text.push(c);
             self.pos += len;
         }
-        let valid = matches!(text.as_str(), "true" | "false" | "null") || is_json_number(&text);
-        if !valid {
-            return Err(LexError { at: start, what: "not a JSON number or literal" });
-        }
-        Ok(Scalar { start, end: self.pos, text })
+        Ok(text)
     }
 
     /// A string, decoded. Text with no escapes is borrowed from the buffer.
@@ -425,6 +442,11 @@ fn find_string_special(bytes: &[u8], from: usize) -> usize {
 
 /// `text` as a JSON string literal written for `layer`: `"…"`, or escaped once more inside a string.
 pub fn string_literal(text: &str, layer: Layer) -> String {
+    // Most replacements (redaction markers) need no escape at all.
+    if !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        let quote = if layer == Layer::Plain { "\"" } else { "\\\"" };
+        return [quote, text, quote].concat();
+    }
     let literal = Value::String(text.to_string()).to_string();
     match layer {
         Layer::Plain => literal,
@@ -487,6 +509,9 @@ mod tests {
         for bad in ["01", "1.", ".5", "1e", "+1", "tru", "nul1", "--1"] {
             assert!(Lexer::new(bad, 0, Layer::Plain).scalar().is_err(), "{bad}");
         }
+        // In the inner text, an escape of the outer string may spell a digit.
+        let spelled = Lexer::new(r#"1\u00322]""#, 0, Layer::InString).scalar().map(|s| s.text.into_owned());
+        assert_eq!(spelled, Ok("122".to_string()));
     }
 
     #[test]
