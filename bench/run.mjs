@@ -10,7 +10,8 @@
 //
 // Options (env): BENCH_ROUNDS (default 5), BENCH_CALLS (per round, kind and instance; default 200),
 // BENCH_WARMUP (default 50), BENCH_NO_BUILD=1 to measure dist/ as it is, BENCH_BASELINE=<git ref> to add
-// that commit's build, BENCH_DIRECTUS_NODE_OPTIONS for Node options given to every Directus instance,
+// that commit's build, BENCH_CONTROL=1 to add a second unguarded instance (its ratio to the first is the
+// noise of the run: the two differ in nothing), BENCH_DIRECTUS_NODE_OPTIONS for Node options given to every Directus instance,
 // BENCH_DIRECTUS_ENV for more Directus settings given to every instance, as JSON (e.g.
 // '{"CACHE_SCHEMA_FREEZE_ENABLED":"true"}').
 import { performance } from 'node:perf_hooks';
@@ -133,9 +134,13 @@ if (BASELINE) {
 	const baseline = buildBaseline(BASELINE);
 	variants.push({ name: `baseline-${baseline.sha}`, guard: true, extensionFrom: baseline.dir });
 }
+if (process.env.BENCH_CONTROL) variants.push({ name: 'control', guard: false });
 console.log(`\nMCP Guard benchmark — ${ROUNDS} rounds of ${CALLS} calls per kind per instance after ${WARMUP} warm-up calls, interleaved\n`);
 const e2e = await endToEnd(variants);
-const pairs = [['guarded', 'unguarded'], ...variants.slice(2).flatMap((b) => [[b.name, 'unguarded'], ['guarded', b.name]])];
+const pairs = [
+	['guarded', 'unguarded'],
+	...variants.slice(2).flatMap((b) => (b.guard ? [[b.name, 'unguarded'], ['guarded', b.name]] : [[b.name, 'unguarded']])),
+];
 console.log('End to end through Directus 12.4.0 (MCP SDK client, SQLite), latency in ms:');
 console.log('| call | instance | p50 | p99 |');
 console.log('|---|---|---|---|');
