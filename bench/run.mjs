@@ -64,7 +64,16 @@ async function endToEnd(variants) {
 	const results = {};
 	try {
 		for (const [kind, makeCall] of Object.entries(kinds)) {
-			const call = (name, i) => instances[name].client.callTool(makeCall(i, instances[name]));
+			const call = async (name, i) => {
+				try {
+					return await instances[name].client.callTool(makeCall(i, instances[name]));
+				} catch (error) {
+					// Say which instance failed, and whether its Directus is still running.
+					const { directus } = instances[name];
+					const state = directus.exited === null ? 'still running' : `exited with ${directus.exited}; last log:\n${directus.log.slice(-3000)}`;
+					throw new Error(`${kind} call ${i} to ${name} failed (${error?.cause?.message ?? error?.message}); Directus ${state}`, { cause: error });
+				}
+			};
 			for (let i = 0; i < WARMUP; i++) for (const name of names) await call(name, i);
 			const all = Object.fromEntries(names.map((n) => [n, []]));
 			const rounds = [];
