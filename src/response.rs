@@ -169,7 +169,11 @@ mod tests {
             r#"{"result":{"content":[]}} trailing"#,
         ] {
             for status in [200, 403] {
-                assert_eq!(outcome(status, Some(body.as_bytes())), outcome_from_tree(status, Some(body)), "{status} {body}");
+                assert_eq!(
+                    outcome(status, Some(body.as_bytes())),
+                    outcome_from_tree(status, Some(body)),
+                    "{status} {body}"
+                );
             }
         }
     }
@@ -177,9 +181,15 @@ mod tests {
     #[test]
     fn outcomes_cover_every_answer_shape() {
         assert_eq!(outcome(200, Some(r#"{"jsonrpc":"2.0","id":1,"result":{"content":[]}}"#.as_bytes())), "ok");
-        assert_eq!(outcome(200, Some(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601}}"#.as_bytes())), "rpc-error:-32601");
+        assert_eq!(
+            outcome(200, Some(r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601}}"#.as_bytes())),
+            "rpc-error:-32601"
+        );
         assert_eq!(outcome(202, None), "http-202");
-        assert_eq!(outcome(403, Some(r#"{"errors":[{"extensions":{"code":"FORBIDDEN"}}]}"#.as_bytes())), "http-403:FORBIDDEN");
+        assert_eq!(
+            outcome(403, Some(r#"{"errors":[{"extensions":{"code":"FORBIDDEN"}}]}"#.as_bytes())),
+            "http-403:FORBIDDEN"
+        );
         assert_eq!(
             outcome(
                 200,
