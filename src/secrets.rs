@@ -511,39 +511,44 @@ struct NameWords {
 
 impl NameWords {
     fn of(name: &str) -> NameWords {
-        let mut flat = Vec::with_capacity(name.len());
-        let mut ends = Vec::new();
+        let mut words = NameWords { flat: Vec::with_capacity(name.len()), ends: Vec::new() };
         let mut previous_lower = false;
         let mut buf = [0u8; 4];
         for c in name.chars() {
             if c == '_' || c == '-' || c == ' ' || c == '.' {
-                if ends.last().copied().unwrap_or(0) < flat.len() {
-                    ends.push(flat.len());
-                }
+                words.end_word();
                 previous_lower = false;
                 continue;
             }
-            if c.is_ascii_uppercase() && previous_lower && ends.last().copied().unwrap_or(0) < flat.len() {
-                ends.push(flat.len());
+            if c.is_ascii_uppercase() && previous_lower {
+                words.end_word();
             }
             previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-            flat.extend_from_slice(c.to_ascii_lowercase().encode_utf8(&mut buf).as_bytes());
+            words.flat.extend_from_slice(c.to_ascii_lowercase().encode_utf8(&mut buf).as_bytes());
         }
-        if ends.last().copied().unwrap_or(0) < flat.len() {
-            ends.push(flat.len());
+        words.end_word();
+        words
+    }
+
+    /// Ends the word being written, if it has any letters.
+    fn end_word(&mut self) {
+        if self.ends.last().copied().unwrap_or(0) < self.flat.len() {
+            self.ends.push(self.flat.len());
         }
-        NameWords { flat, ends }
+    }
+
+    /// Words `first` to `last` as one: they lie side by side in `flat`.
+    fn words(&self, first: usize, last: usize) -> &[u8] {
+        let start = if first == 0 { 0 } else { self.ends.get(first - 1).copied().unwrap_or(0) };
+        self.flat.get(start..self.ends.get(last).copied().unwrap_or(0)).unwrap_or_default()
     }
 
     fn word(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(0) };
-        self.flat.get(start..self.ends.get(i).copied().unwrap_or(0)).unwrap_or_default()
+        self.words(i, i)
     }
 
-    /// Words `i` and `i + 1` as one: they lie side by side in `flat`.
     fn pair(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(0) };
-        self.flat.get(start..self.ends.get(i + 1).copied().unwrap_or(0)).unwrap_or_default()
+        self.words(i, i + 1)
     }
 
     fn pair_count(&self) -> usize {
@@ -699,7 +704,10 @@ mod tests {
         /// Names from rule fragments, separators, letters of both cases, digits and a non-ASCII letter.
         fn name() -> impl Strategy<Value = String> {
             let part = prop_oneof![
-                prop::sample::select(vec!["pass", "word", "api", "Key", "KEY", "token", "Secret", "card", "number", "ssn", "cred", "ential", "s", "phrase", "é", "x", "9"]),
+                prop::sample::select(vec![
+                    "pass", "word", "api", "Key", "KEY", "token", "Secret", "card", "number", "ssn", "cred", "ential",
+                    "s", "phrase", "é", "x", "9"
+                ]),
                 prop::sample::select(vec!["_", "-", " ", ".", "__"]),
             ];
             prop::collection::vec(part, 0..8).prop_map(|parts| parts.concat())
