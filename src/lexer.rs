@@ -203,8 +203,7 @@ impl<'a> Lexer<'a> {
         self.skip_whitespace()?;
         let start = self.pos;
         let bytes = self.src.as_bytes();
-        let is_scalar_byte = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.');
-        while bytes.get(self.pos).is_some_and(is_scalar_byte) {
+        while bytes.get(self.pos).is_some_and(|&b| is_scalar_char(char::from(b))) {
             self.pos += 1;
         }
         let text = if bytes.get(self.pos) == Some(&b'\\') && self.layer == Layer::InString {
@@ -224,7 +223,7 @@ impl<'a> Lexer<'a> {
     fn spelled_scalar(&mut self) -> Result<String, LexError> {
         let mut text = String::new();
         while let Some((c, len)) = self.unit_at(self.pos)? {
-            if !(c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.')) {
+            if !is_scalar_char(c) {
                 break;
             }
             text.push(c);
@@ -387,6 +386,11 @@ fn combine_surrogates(high: u32, low: u32) -> Option<char> {
     char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
 }
 
+/// A character of a number or of `true`, `false`, `null` (checked against the grammar once read whole).
+fn is_scalar_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.')
+}
+
 fn is_json_number(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = usize::from(b.first() == Some(&b'-'));
@@ -443,7 +447,7 @@ fn find_string_special(bytes: &[u8], from: usize) -> usize {
 /// `text` as a JSON string literal written for `layer`: `"…"`, or escaped once more inside a string.
 pub fn string_literal(text: &str, layer: Layer) -> String {
     // Most replacements (redaction markers) need no escape at all.
-    if !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+    if find_string_special(text.as_bytes(), 0) == text.len() {
         let quote = if layer == Layer::Plain { "\"" } else { "\\\"" };
         return [quote, text, quote].concat();
     }
