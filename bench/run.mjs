@@ -11,8 +11,8 @@
 // Options (env): BENCH_ROUNDS (default 5), BENCH_CALLS (per round, kind and instance; default 200),
 // BENCH_WARMUP (default 50), BENCH_NO_BUILD=1 to measure dist/ as it is, BENCH_BASELINE=<git ref> to add
 // that commit's build, BENCH_CONTROL=1 to add a second unguarded instance (its ratio to the first is the
-// noise of the run: the two differ in nothing), BENCH_DIRECTUS_NODE_OPTIONS for Node options given to every Directus instance,
-// BENCH_DIRECTUS_ENV for more Directus settings given to every instance, as JSON (e.g.
+// noise of the run: the two differ in nothing), BENCH_DIRECTUS_NODE_OPTIONS for Node options given to every
+// Directus instance, BENCH_DIRECTUS_ENV for more Directus settings given to every instance, as JSON (e.g.
 // '{"CACHE_SCHEMA_FREEZE_ENABLED":"true"}').
 import { performance } from 'node:perf_hooks';
 import { readFileSync, existsSync, symlinkSync } from 'node:fs';
