@@ -28,9 +28,29 @@ const CALLS = Number(process.env.BENCH_CALLS ?? 200);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 50);
 const BASELINE = process.env.BENCH_BASELINE;
 
+/** A uniformly random order (Fisher–Yates). Sorting with a random comparator is not: with three instances it
+ * put the second in the middle two times in three, so it was almost never called twice in a row. */
+function shuffled(items) {
+	const out = [...items];
+	for (let i = out.length - 1; i > 0; i--) {
+		const j = Math.floor(Math.random() * (i + 1));
+		[out[i], out[j]] = [out[j], out[i]];
+	}
+	return out;
+}
+const names = (e2e) => Object.keys(Object.values(e2e)[0].cpuPerCall);
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (n, digits = 2) => n.toFixed(digits);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** CPU time a process has used, in ms (Linux: the scheduler's count in ns; null elsewhere). */
+function cpuMsOf(pid) {
+	try {
+		return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+	} catch {
+		return null;
+	}
+}
 
 /** Builds `ref` in a git worktree under .cache/ (kept between runs) and returns its folder. */
 function buildBaseline(ref) {
@@ -77,10 +97,11 @@ async function endToEnd(variants) {
 			for (let i = 0; i < WARMUP; i++) for (const name of names) await call(name, i);
 			const all = Object.fromEntries(names.map((n) => [n, []]));
 			const rounds = [];
+			const cpuBefore = Object.fromEntries(names.map((n) => [n, cpuMsOf(instances[n].directus.pid)]));
 			for (let round = 0; round < ROUNDS; round++) {
 				const samples = Object.fromEntries(names.map((n) => [n, []]));
 				for (let i = 0; i < CALLS; i++) {
-					const order = [...names].sort(() => Math.random() - 0.5);
+					const order = shuffled(names);
 					for (const name of order) {
 						const started = performance.now();
 						const result = await call(name, round * CALLS + i);
@@ -100,6 +121,8 @@ async function endToEnd(variants) {
 					}),
 				),
 				rounds,
+				// Everything the process did, per call: the guard's work, garbage collection, audit writes.
+				cpuPerCall: Object.fromEntries(names.map((n) => [n, (cpuMsOf(instances[n].directus.pid) - cpuBefore[n]) / all[n].length])),
 			};
 		}
 	} finally {
@@ -161,6 +184,16 @@ for (const [kind, r] of Object.entries(e2e)) {
 	for (const [a, b] of pairs) {
 		const ratios = r.rounds.map((round) => round[a] / round[b]).sort((x, y) => x - y);
 		console.log(`| ${kind} | ${a} / ${b} | ${fmt(median(ratios), 3)} | ${ratios.map((x) => fmt(x, 3)).join(' ')} | ${fmt(r.stats[a].p99 / r.stats[b].p99, 3)} |`);
+	}
+}
+if (Object.values(e2e).every((r) => Object.values(r.cpuPerCall).every(Number.isFinite))) {
+	console.log('\nCPU time of each Directus process per call, ms (all of its work, garbage collection and audit writes included;');
+	console.log('steadier than latency, so it shows small changes that latency hides):');
+	console.log(`| call | ${names(e2e).join(' | ')} | ${pairs.map(([a, b]) => `${a} / ${b}`).join(' | ')} |`);
+	console.log(`|---|${names(e2e).map(() => '---|').join('')}${pairs.map(() => '---|').join('')}`);
+	for (const [kind, r] of Object.entries(e2e)) {
+		const c = r.cpuPerCall;
+		console.log(`| ${kind} | ${names(e2e).map((n) => fmt(c[n], 3)).join(' | ')} | ${pairs.map(([a, b]) => fmt(c[a] / c[b], 3)).join(' | ')} |`);
 	}
 }
 const core = await coreDecisionTime();
