@@ -27,8 +27,20 @@ if (!process.env.BENCH_NO_BUILD) build();
 const { initSync, Guard } = await import('../pkg/mcp_guard.js');
 initSync({ module: readFileSync(join(repoRoot, 'dist', 'mcp_guard_bg.wasm')) });
 
+/** The relational facts the guard holds in Directus: the answer filter looks fields up in them. */
+const SCHEMA = {
+	primary_keys: { articles: 'id', authors: 'id', comments: 'id' },
+	singletons: [],
+	relations: [
+		{ collection: 'articles', field: 'author', related_collection: 'authors', one_field: 'articles', one_collection_field: null, one_deselect_action: 'nullify', one_allowed_collections: [] },
+		{ collection: 'comments', field: 'article', related_collection: 'articles', one_field: 'comments', one_collection_field: null, one_deselect_action: 'delete', one_allowed_collections: [] },
+	],
+};
+
 function guardWith(settings) {
 	const guard = new Guard();
+	const schema = guard.setSchema(JSON.stringify(SCHEMA));
+	if (schema.error) throw new Error(schema.error.message);
 	const answer = guard.setSettings(JSON.stringify(settings));
 	if (answer.error) throw new Error(answer.error.message);
 	return guard;

@@ -13,6 +13,7 @@ use crate::prefilter::{Prefilter, Triggers};
 use crate::relations::{FieldRelation, RelationIndex};
 use crate::response::tool_error;
 use crate::secrets::{redact_text, redaction_marker, sensitive_field, DetectorOptions};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::borrow::Cow;
@@ -179,7 +180,7 @@ pub fn filter_answer(
         relations: ctx.relations,
         findings: Findings::default(),
         awaiting_record: Vec::new(),
-        field_markers: HashMap::new(),
+        field_markers: FxHashMap::default(),
         envelope: Envelope::default(),
     };
     let mut patches = Vec::new();
@@ -341,7 +342,7 @@ struct Walker<'a> {
     /// Injection findings whose row is not known yet: a row's key may come after the field.
     awaiting_record: Vec<usize>,
     /// What each field name calls for, worked out once per answer: rows repeat their names.
-    field_markers: HashMap<String, Option<&'static str>>,
+    field_markers: FxHashMap<String, Option<&'static str>>,
     envelope: Envelope,
 }
 

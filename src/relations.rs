@@ -3,6 +3,7 @@
 //! The JS side copies them from `req.schema` (only when the schema changes); the core indexes them by
 //! `(collection, field)`.
 
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
@@ -62,14 +63,14 @@ pub enum FieldRelation {
 #[derive(Debug, Clone, Default)]
 pub struct RelationIndex {
     /// Collection → field → relation, so a lookup borrows its names (the answer filter asks once per key).
-    fields: HashMap<String, HashMap<String, FieldRelation>>,
-    primary_keys: HashMap<String, String>,
+    fields: FxHashMap<String, FxHashMap<String, FieldRelation>>,
+    primary_keys: FxHashMap<String, String>,
     singletons: HashSet<String>,
 }
 
 impl RelationIndex {
     pub fn new(facts: SchemaFacts) -> RelationIndex {
-        let mut fields: HashMap<String, HashMap<String, FieldRelation>> = HashMap::new();
+        let mut fields: FxHashMap<String, FxHashMap<String, FieldRelation>> = FxHashMap::default();
         let mut insert = |collection: &str, field: &str, relation: FieldRelation| {
             fields.entry(collection.to_string()).or_default().insert(field.to_string(), relation);
         };
@@ -98,7 +99,11 @@ impl RelationIndex {
                 (None, None) => {}
             }
         }
-        RelationIndex { fields, primary_keys: facts.primary_keys, singletons: facts.singletons.into_iter().collect() }
+        RelationIndex {
+            fields,
+            primary_keys: facts.primary_keys.into_iter().collect(),
+            singletons: facts.singletons.into_iter().collect(),
+        }
     }
 
     pub fn field(&self, collection: &str, field: &str) -> Option<&FieldRelation> {
@@ -107,7 +112,7 @@ impl RelationIndex {
 
     /// Every relational field of a collection (for `*` in query paths).
     pub fn relations_of<'a>(&'a self, collection: &'a str) -> impl Iterator<Item = &'a FieldRelation> + 'a {
-        self.fields.get(collection).into_iter().flat_map(HashMap::values)
+        self.fields.get(collection).into_iter().flat_map(FxHashMap::values)
     }
 
     /// Every collection of the schema.
