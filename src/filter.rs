@@ -180,7 +180,7 @@ pub fn filter_answer(
         relations: ctx.relations,
         findings: Findings::default(),
         awaiting_record: Vec::new(),
-        field_markers: FxHashMap::default(),
+        field_markers: HashMap::new(),
         envelope: Envelope::default(),
     };
     let mut patches = Vec::new();
@@ -341,8 +341,10 @@ struct Walker<'a> {
     findings: Findings,
     /// Injection findings whose row is not known yet: a row's key may come after the field.
     awaiting_record: Vec<usize>,
-    /// What each field name calls for, worked out once per answer: rows repeat their names.
-    field_markers: FxHashMap<String, Option<&'static str>>,
+    /// What each field name calls for, worked out once per answer: rows repeat their names. Hashed with
+    /// std's SipHash on purpose: the names come from the answer, and stored JSON can hold any number of
+    /// names made to collide under a fast hash such as the relation index's.
+    field_markers: HashMap<String, Option<&'static str>>,
     envelope: Envelope,
 }
 

@@ -63,6 +63,7 @@ pub enum FieldRelation {
 #[derive(Debug, Clone, Default)]
 pub struct RelationIndex {
     /// Collection → field → relation, so a lookup borrows its names (the answer filter asks once per key).
+    /// FxHash: the keys are the schema's names, set by admins; an answer's names are only looked up.
     fields: FxHashMap<String, FxHashMap<String, FieldRelation>>,
     primary_keys: FxHashMap<String, String>,
     singletons: HashSet<String>,
