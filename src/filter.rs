@@ -13,7 +13,6 @@ use crate::prefilter::{Prefilter, Triggers};
 use crate::relations::{FieldRelation, RelationIndex};
 use crate::response::tool_error;
 use crate::secrets::{redact_text, redaction_marker, sensitive_field, DetectorOptions};
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::borrow::Cow;
