@@ -38,7 +38,8 @@ function shuffled(items) {
 	}
 	return out;
 }
-const names = (e2e) => Object.keys(Object.values(e2e)[0].cpuPerCall);
+/** The instances of a run, in the order they were started. */
+const instanceNames = (e2e) => Object.keys(Object.values(e2e)[0].cpuPerCall);
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (n, digits = 2) => n.toFixed(digits);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -189,11 +190,11 @@ for (const [kind, r] of Object.entries(e2e)) {
 if (Object.values(e2e).every((r) => Object.values(r.cpuPerCall).every(Number.isFinite))) {
 	console.log('\nCPU time of each Directus process per call, ms (all of its work, garbage collection and audit writes included;');
 	console.log('steadier than latency, so it shows small changes that latency hides):');
-	console.log(`| call | ${names(e2e).join(' | ')} | ${pairs.map(([a, b]) => `${a} / ${b}`).join(' | ')} |`);
-	console.log(`|---|${names(e2e).map(() => '---|').join('')}${pairs.map(() => '---|').join('')}`);
+	console.log(`| call | ${instanceNames(e2e).join(' | ')} | ${pairs.map(([a, b]) => `${a} / ${b}`).join(' | ')} |`);
+	console.log(`|---|${instanceNames(e2e).map(() => '---|').join('')}${pairs.map(() => '---|').join('')}`);
 	for (const [kind, r] of Object.entries(e2e)) {
 		const c = r.cpuPerCall;
-		console.log(`| ${kind} | ${names(e2e).map((n) => fmt(c[n], 3)).join(' | ')} | ${pairs.map(([a, b]) => fmt(c[a] / c[b], 3)).join(' | ')} |`);
+		console.log(`| ${kind} | ${instanceNames(e2e).map((n) => fmt(c[n], 3)).join(' | ')} | ${pairs.map(([a, b]) => fmt(c[a] / c[b], 3)).join(' | ')} |`);
 	}
 }
 const core = await coreDecisionTime();
