@@ -102,6 +102,24 @@ test('when the audit row cannot be written, a write is refused and a read is not
 	assert.equal(read.nextCalled, true);
 });
 
+test('a batch whose second insert fails writes the rest later, and no row twice', async () => {
+	// More read rows than one insert statement carries (400), so the batch takes two; the second fails once.
+	const loaded = load({ failInsertCall: 2 });
+	const reads = 450;
+	// All of them inside one batch interval (`through` waits after each call).
+	for (let i = 0; i < reads; i++) {
+		const res = fakeResponse();
+		await app.layers[0].fn(fakeRequest(call('items', { action: 'read', collection: 'articles' })), res, () => res.json({ jsonrpc: '2.0', id: 9, result: { content: [] } }));
+	}
+	await waitForBatch();
+	assert.equal(loaded.db.inserted.length, 400, 'the first statement is written, the second is not');
+	// The retry comes after a short back-off.
+	await tick(1000);
+	const ids = loaded.db.inserted.filter((r) => r.table === 'mcp_guard_log').map((r) => r.row.id);
+	assert.equal(ids.length, reads);
+	assert.equal(new Set(ids).size, reads, 'a row was written twice');
+});
+
 test('invalid settings fail closed with the reason', async () => {
 	const loaded = load({ settingsRow: { mcp_guard_enabled: 'sometimes' } });
 	const { json, nextCalled } = await through(app, fakeRequest(call('items', { action: 'read', collection: 'articles' })));

@@ -1,13 +1,16 @@
 // Small stand-ins for Directus's hook API, knex and Express, for unit tests of the built package.
 import { EventEmitter } from 'node:events';
 
-export function fakeDatabase({ settingsRow = {}, failInserts = false, flows = [], operations = [] } = {}) {
+/** `failInsertCall`: the one insert call (counting from 1) that fails, once. */
+export function fakeDatabase({ settingsRow = {}, failInserts = false, failInsertCall = null, flows = [], operations = [] } = {}) {
 	const inserted = [];
 	const updated = [];
+	let insertCalls = 0;
 	const tables = { directus_settings: [settingsRow], directus_flows: flows, directus_operations: operations, directus_roles: [], directus_users: [] };
 	const database = (table) => ({
 		insert: async (rows) => {
-			if (failInserts) throw new Error('disk full');
+			insertCalls += 1;
+			if (failInserts || insertCalls === failInsertCall) throw new Error('disk full');
 			for (const row of Array.isArray(rows) ? rows : [rows]) inserted.push({ table, row });
 		},
 		where: (where) => ({ update: async (change) => updated.push({ table, where, change }) }),
