@@ -120,6 +120,26 @@ test('a batch whose second insert fails writes the rest later, and no row twice'
 	assert.equal(new Set(ids).size, reads, 'a row was written twice');
 });
 
+test('rows with large arguments are written in statements of at most about a megabyte', async () => {
+	const loaded = load();
+	// The audit row keeps 50 items of a list and 256 characters of a string: about 13 KB of arguments here,
+	// so 250 rows take about 3.3 MB.
+	const fields = Array.from({ length: 50 }, (_, i) => `${i}`.padEnd(300, 'x'));
+	for (let i = 0; i < 250; i++) {
+		const res = fakeResponse();
+		await app.layers[0].fn(fakeRequest(call('items', { action: 'read', collection: 'articles', query: { fields } })), res, () => res.json({ jsonrpc: '2.0', id: 9, result: { content: [] } }));
+	}
+	await waitForBatch();
+	const logStatements = loaded.db.statements.filter((s) => s.table === 'mcp_guard_log');
+	assert.equal(logStatements.reduce((n, s) => n + s.rows.length, 0), 250);
+	assert.ok(logStatements[0].rows[0].arguments.length > 12_000, `arguments of ${logStatements[0].rows[0].arguments.length} characters`);
+	assert.ok(logStatements.length >= 3, `${logStatements.length} statements`);
+	for (const { rows } of logStatements) {
+		const text = rows.reduce((n, row) => n + (row.arguments?.length ?? 0), 0);
+		assert.ok(text <= 1024 * 1024, `a statement carried ${text} characters of arguments`);
+	}
+});
+
 test('invalid settings fail closed with the reason', async () => {
 	const loaded = load({ settingsRow: { mcp_guard_enabled: 'sometimes' } });
 	const { json, nextCalled } = await through(app, fakeRequest(call('items', { action: 'read', collection: 'articles' })));

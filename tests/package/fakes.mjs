@@ -5,12 +5,15 @@ import { EventEmitter } from 'node:events';
 export function fakeDatabase({ settingsRow = {}, failInserts = false, failInsertCall = null, flows = [], operations = [] } = {}) {
 	const inserted = [];
 	const updated = [];
+	/** The rows of each insert statement, by table. */
+	const statements = [];
 	let insertCalls = 0;
 	const tables = { directus_settings: [settingsRow], directus_flows: flows, directus_operations: operations, directus_roles: [], directus_users: [] };
 	const database = (table) => ({
 		insert: async (rows) => {
 			insertCalls += 1;
 			if (failInserts || insertCalls === failInsertCall) throw new Error('disk full');
+			statements.push({ table, rows: Array.isArray(rows) ? rows : [rows] });
 			for (const row of Array.isArray(rows) ? rows : [rows]) inserted.push({ table, row });
 		},
 		where: (where) => ({ update: async (change) => updated.push({ table, where, change }) }),
@@ -26,7 +29,7 @@ export function fakeDatabase({ settingsRow = {}, failInserts = false, failInsert
 	});
 	database.raw = (sql) => sql;
 	database.transaction = async (work) => work(database);
-	return { database, inserted, updated, tables };
+	return { database, inserted, updated, statements, tables };
 }
 
 /** Directus's extension-local emitter, reduced to what the guard uses. */
