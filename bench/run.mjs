@@ -13,7 +13,8 @@
 // that commit's build, BENCH_CONTROL=1 to add a second unguarded instance (its ratio to the first is the
 // noise of the run: the two differ in nothing), BENCH_DIRECTUS_NODE_OPTIONS for Node options given to every
 // Directus instance, BENCH_DIRECTUS_ENV for more Directus settings given to every instance, as JSON (e.g.
-// '{"CACHE_SCHEMA_FREEZE_ENABLED":"true"}').
+// '{"CACHE_SCHEMA_FREEZE_ENABLED":"true"}'), BENCH_ABBA=1 for two instances of each side, started guarded,
+// unguarded, unguarded, guarded, and compared pooled (the fairest single run; twice the instances).
 import { performance } from 'node:perf_hooks';
 import { readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -65,12 +66,13 @@ function buildBaseline(ref) {
 	return { dir, sha };
 }
 
-async function endToEnd(variants) {
+/**
+ * `groups`: label → instance names whose calls are pooled, as if they were one instance. `startOrder`: by
+ * default random, and printed: of two guarded instances of one build, the one started earlier was the slower,
+ * by 1.3 to 2.8 points, in every A/A run (see the README), so a fixed order would favour one side every time.
+ */
+async function endToEnd(variants, { groups = {}, startOrder = shuffled(variants) } = {}) {
 	const instances = {};
-	// Started in a random order, printed: of two guarded instances of one build, the one started earlier was
-	// the slower, by 1.3 to 2.8 points, in every A/A run (see the README); a fixed order would favour one side
-	// in every run.
-	const startOrder = shuffled(variants);
 	console.log(`Start order: ${startOrder.map((v) => v.name).join(', ')}\n`);
 	for (const { name, guard, extensionFrom } of startOrder) {
 		const env = {
@@ -116,19 +118,23 @@ async function endToEnd(variants) {
 						samples[name].push(elapsed);
 					}
 				}
-				rounds.push(Object.fromEntries(names.map((n) => [n, percentile([...samples[n]].sort((a, b) => a - b), 50)])));
+				for (const [label, members] of Object.entries(groups)) samples[label] = members.flatMap((n) => samples[n]);
+				rounds.push(Object.fromEntries(Object.entries(samples).map(([n, xs]) => [n, percentile([...xs].sort((a, b) => a - b), 50)])));
 				for (const name of names) all[name].push(...samples[name]);
 			}
+			for (const [label, members] of Object.entries(groups)) all[label] = members.flatMap((n) => all[n]);
+			const cpuUsed = Object.fromEntries(names.map((n) => [n, cpuMsOf(instances[n].directus.pid) - cpuBefore[n]]));
+			for (const [label, members] of Object.entries(groups)) cpuUsed[label] = members.reduce((sum, n) => sum + cpuUsed[n], 0);
 			results[kind] = {
 				stats: Object.fromEntries(
-					names.map((name) => {
-						const sorted = all[name].sort((a, b) => a - b);
+					Object.entries(all).map(([name, xs]) => {
+						const sorted = xs.sort((a, b) => a - b);
 						return [name, { p50: percentile(sorted, 50), p99: percentile(sorted, 99) }];
 					}),
 				),
 				rounds,
 				// Everything the process did, per call: the guard's work, garbage collection, audit writes.
-				cpuPerCall: Object.fromEntries(names.map((n) => [n, (cpuMsOf(instances[n].directus.pid) - cpuBefore[n]) / all[n].length])),
+				cpuPerCall: Object.fromEntries(Object.entries(cpuUsed).map(([n, ms]) => [n, ms / all[n].length])),
 			};
 		}
 	} finally {
@@ -168,17 +174,32 @@ const variants = [
 	{ name: 'guarded', guard: true },
 	{ name: 'unguarded', guard: false },
 ];
-if (BASELINE) {
-	const baseline = buildBaseline(BASELINE);
-	variants.push({ name: `baseline-${baseline.sha}`, guard: true, extensionFrom: baseline.dir });
+let design = {};
+let pairs;
+if (process.env.BENCH_ABBA) {
+	// Two instances of each, started guarded, unguarded, unguarded, guarded: whatever starting earlier or
+	// later does to an instance (README: A/A runs), both sides get the same share of it.
+	if (BASELINE || process.env.BENCH_CONTROL) throw new Error('BENCH_ABBA runs alone (no BENCH_BASELINE or BENCH_CONTROL)');
+	variants.push({ name: 'unguarded-b', guard: false }, { name: 'guarded-b', guard: true });
+	design = { startOrder: variants, groups: { 'guarded ×2': ['guarded', 'guarded-b'], 'unguarded ×2': ['unguarded', 'unguarded-b'] } };
+	pairs = [
+		['guarded ×2', 'unguarded ×2'],
+		['guarded-b', 'guarded'],
+		['unguarded-b', 'unguarded'],
+	];
+} else {
+	if (BASELINE) {
+		const baseline = buildBaseline(BASELINE);
+		variants.push({ name: `baseline-${baseline.sha}`, guard: true, extensionFrom: baseline.dir });
+	}
+	if (process.env.BENCH_CONTROL) variants.push({ name: 'control', guard: false });
+	pairs = [
+		['guarded', 'unguarded'],
+		...variants.slice(2).flatMap((b) => (b.guard ? [[b.name, 'unguarded'], ['guarded', b.name]] : [[b.name, 'unguarded']])),
+	];
 }
-if (process.env.BENCH_CONTROL) variants.push({ name: 'control', guard: false });
 console.log(`\nMCP Guard benchmark — ${ROUNDS} rounds of ${CALLS} calls per kind per instance after ${WARMUP} warm-up calls, interleaved\n`);
-const e2e = await endToEnd(variants);
-const pairs = [
-	['guarded', 'unguarded'],
-	...variants.slice(2).flatMap((b) => (b.guard ? [[b.name, 'unguarded'], ['guarded', b.name]] : [[b.name, 'unguarded']])),
-];
+const e2e = await endToEnd(variants, design);
 console.log('End to end through Directus 12.4.0 (MCP SDK client, SQLite), latency in ms:');
 console.log('| call | instance | p50 | p99 |');
 console.log('|---|---|---|---|');
