@@ -39,7 +39,7 @@ function shuffled(items) {
 	}
 	return out;
 }
-/** The instances of a run, in the order they were started. */
+/** The instances of a run, in the order they were started, then any pooled groups. */
 const instanceNames = (e2e) => Object.keys(Object.values(e2e)[0].cpuPerCall);
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (n, digits = 2) => n.toFixed(digits);
