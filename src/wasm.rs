@@ -200,26 +200,21 @@ impl Guard {
             (None, true) => None,
             (None, false) => Some(serde_json::to_string(&findings).unwrap_or_default()),
         };
-        // `bytes: null`: the answer goes out as it came (most do), and no copy crosses back; that answer is JSON
-        // like every other export's, which costs one call into JS where building the object costs ten. A
-        // rewritten answer crosses as UTF-8 bytes, which Express sends as they are; a string would be decoded
-        // here and encoded again on its way out.
-        let Some(text) = text else {
-            return to_js(&Answer::Ok(json!({ "bytes": null, "findings": findings_json, "blocked": blocked })));
-        };
-        let out = js_sys::Object::new();
-        let set = |key: &str, value: JsValue| js_sys::Reflect::set(&out, &JsValue::from_str(key), &value).is_ok();
-        let ok = set("bytes", js_sys::Uint8Array::from(text.as_bytes()).into())
-            && set("findings", findings_json.as_deref().map_or(JsValue::NULL, JsValue::from_str))
-            && set("blocked", JsValue::from_bool(blocked));
-        if !ok {
-            return error("filter", "the answer could not be handed back");
+        // The answer is JSON like every other export's: one call into JS, where building the object key by key
+        // costs ten. `bytes: null`: the answer goes out as it came (most do), and no copy crosses back. A
+        // rewritten answer's UTF-8 bytes are set into it, and Express sends them as they are; a string would be
+        // decoded here and encoded again on its way out.
+        let answer = to_js(&Answer::Ok(json!({ "bytes": null, "findings": findings_json, "blocked": blocked })));
+        let Some(text) = text else { return answer };
+        let bytes: JsValue = js_sys::Uint8Array::from(text.as_bytes()).into();
+        let handed_back = js_sys::Reflect::get(&answer, &JsValue::from_str("ok"))
+            .and_then(|ok| js_sys::Reflect::set(&ok, &JsValue::from_str("bytes"), &bytes))
+            .unwrap_or(false);
+        if handed_back {
+            answer
+        } else {
+            error("filter", "the answer could not be handed back")
         }
-        let answer = js_sys::Object::new();
-        if js_sys::Reflect::set(&answer, &JsValue::from_str("ok"), &out).is_err() {
-            return error("filter", "the answer could not be handed back");
-        }
-        answer.into()
     }
 
     /// The second layer: may this delete, seen by a filter hook inside an MCP request, go ahead?
