@@ -45,12 +45,13 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(
 const fmt = (n, digits = 2) => n.toFixed(digits);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** CPU time a process has used, in ms (Linux: the scheduler's count in ns; null elsewhere). */
+/** CPU time a process has used, in ms (Linux: the scheduler's count in ns; NaN elsewhere, so that every
+ * figure made from it is NaN and the CPU table is left out). */
 function cpuMsOf(pid) {
 	try {
 		return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 	} catch {
-		return null;
+		return NaN;
 	}
 }
 
