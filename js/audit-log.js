@@ -74,7 +74,8 @@ function settle(entry) {
 		}
 	}
 	if (!entry.record) return { ...entry, outcome };
-	return toRow({ ...entry.record, outcome, duration_ms: entry.duration_ms, findings: entry.findings }, entry.timestamp);
+	const record = typeof entry.record === 'string' ? JSON.parse(entry.record) : entry.record;
+	return toRow({ ...record, outcome, duration_ms: entry.duration_ms, findings: entry.findings }, entry.timestamp);
 }
 
 export function createAuditLog({ database, logger }, collection) {
@@ -140,8 +141,9 @@ export function createAuditLog({ database, logger }, collection) {
 			await database(collection).insert(toRow(record, timestamp));
 		},
 		/**
-		 * Records the end of a call: updates its write-ahead row, or queues the whole row. `outcome` is a string,
-		 * or a function that works it out when the row is written.
+		 * Records the end of a call: updates its write-ahead row, or queues the whole row. `record` is an object,
+		 * or the core's JSON text of it, parsed when the row is written. `outcome` is a string, or a function that
+		 * works it out then.
 		 */
 		complete(record, timestamp, { outcome, duration_ms, writtenAhead, findings = null }) {
 			if (writtenAhead) {

@@ -186,6 +186,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				return sendRefusal(res, req.body, FAIL_CLOSED.internalError, error?.message);
 			}
 
+			// `judgement.audit` is the record as JSON text, parsed only where its fields are needed.
 			if (!judgement.allowed) {
 				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false });
 				res.status(judgement.status);
@@ -197,7 +198,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false, hideTools: judgement.hide_tools, answerFilter });
 				return next();
 			}
-			const record = judgement.audit;
+			const record = JSON.parse(judgement.audit);
 			try {
 				await audit.writeAhead(record, timestamp);
 			} catch (error) {
@@ -229,7 +230,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 			if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
 			await settings.refresh();
 			const judgement = await judge(message, { ...contextOf(req, caller), tool_mode: toolMode, accepts_json: true });
-			const record = judgement.audit;
+			const record = JSON.parse(judgement.audit);
 			return {
 				decision: judgement.allowed ? 'allowed' : 'denied',
 				rule: judgement.rule,
