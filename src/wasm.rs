@@ -18,6 +18,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use wasm_bindgen::prelude::*;
 
+/// Inside Directus every call into the core starts with cold caches, and Rust's default WASM allocator
+/// (dlmalloc) touches more of them: with talc, the decision of a read took 5 to 10% less time cold in Node
+/// (caches evicted before each call, alternating builds), and the answer filter's throughput was unchanged.
+// SAFETY: talc is the only user of the WASM memory's growth; nothing else in the module calls `memory.grow`.
+#[global_allocator]
+static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
+
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Answer<T: Serialize> {
