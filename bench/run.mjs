@@ -41,6 +41,12 @@ function shuffled(items) {
 }
 /** The instances of a run, in the order they were started, then any pooled groups. */
 const instanceNames = (e2e) => Object.keys(Object.values(e2e)[0].cpuPerCall);
+/** Adds each group of `groups` (label → instance names) to `byName`, pooling its members' values with `pool`. */
+function addGroups(byName, groups, pool) {
+	for (const [label, members] of Object.entries(groups)) byName[label] = pool(members.map((n) => byName[n]));
+}
+const pooledCalls = (lists) => lists.flat();
+const summed = (values) => values.reduce((sum, v) => sum + v, 0);
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (n, digits = 2) => n.toFixed(digits);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -119,13 +125,13 @@ async function endToEnd(variants, { groups = {}, startOrder = shuffled(variants)
 						samples[name].push(elapsed);
 					}
 				}
-				for (const [label, members] of Object.entries(groups)) samples[label] = members.flatMap((n) => samples[n]);
+				addGroups(samples, groups, pooledCalls);
 				rounds.push(Object.fromEntries(Object.entries(samples).map(([n, xs]) => [n, percentile([...xs].sort((a, b) => a - b), 50)])));
 				for (const name of names) all[name].push(...samples[name]);
 			}
-			for (const [label, members] of Object.entries(groups)) all[label] = members.flatMap((n) => all[n]);
+			addGroups(all, groups, pooledCalls);
 			const cpuUsed = Object.fromEntries(names.map((n) => [n, cpuMsOf(instances[n].directus.pid) - cpuBefore[n]]));
-			for (const [label, members] of Object.entries(groups)) cpuUsed[label] = members.reduce((sum, n) => sum + cpuUsed[n], 0);
+			addGroups(cpuUsed, groups, summed);
 			results[kind] = {
 				stats: Object.fromEntries(
 					Object.entries(all).map(([name, xs]) => {
@@ -217,11 +223,12 @@ for (const [kind, r] of Object.entries(e2e)) {
 if (Object.values(e2e).every((r) => Object.values(r.cpuPerCall).every(Number.isFinite))) {
 	console.log('\nCPU time of each Directus process per call, ms (all of its work, garbage collection and audit writes included;');
 	console.log('steadier than latency, so it shows small changes that latency hides):');
-	console.log(`| call | ${instanceNames(e2e).join(' | ')} | ${pairs.map(([a, b]) => `${a} / ${b}`).join(' | ')} |`);
-	console.log(`|---|${instanceNames(e2e).map(() => '---|').join('')}${pairs.map(() => '---|').join('')}`);
+	const names = instanceNames(e2e);
+	console.log(`| call | ${names.join(' | ')} | ${pairs.map(([a, b]) => `${a} / ${b}`).join(' | ')} |`);
+	console.log(`|---|${names.map(() => '---|').join('')}${pairs.map(() => '---|').join('')}`);
 	for (const [kind, r] of Object.entries(e2e)) {
 		const c = r.cpuPerCall;
-		console.log(`| ${kind} | ${instanceNames(e2e).map((n) => fmt(c[n], 3)).join(' | ')} | ${pairs.map(([a, b]) => fmt(c[a] / c[b], 3)).join(' | ')} |`);
+		console.log(`| ${kind} | ${names.map((n) => fmt(c[n], 3)).join(' | ')} | ${pairs.map(([a, b]) => fmt(c[a] / c[b], 3)).join(' | ')} |`);
 	}
 }
 const core = await coreDecisionTime();

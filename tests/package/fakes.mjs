@@ -13,8 +13,9 @@ export function fakeDatabase({ settingsRow = {}, failInserts = false, failInsert
 		insert: async (rows) => {
 			insertCalls += 1;
 			if (failInserts || insertCalls === failInsertCall) throw new Error('disk full');
-			statements.push({ table, rows: Array.isArray(rows) ? rows : [rows] });
-			for (const row of Array.isArray(rows) ? rows : [rows]) inserted.push({ table, row });
+			const list = Array.isArray(rows) ? rows : [rows];
+			statements.push({ table, rows: list });
+			for (const row of list) inserted.push({ table, row });
 		},
 		where: (where) => ({ update: async (change) => updated.push({ table, where, change }) }),
 	});
