@@ -6,7 +6,7 @@
 //! inner text carries one more escape. Positions are always byte offsets into the one buffer, so a change
 //! anywhere is a splice of that buffer.
 
-use crate::swar::{any_quote_backslash_or_control, word_at};
+use crate::simd::find_quote_backslash_or_control;
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -242,7 +242,7 @@ impl<'a> Lexer<'a> {
         let mut owned: Option<String> = None;
         let mut run_start = self.pos;
         loop {
-            let at = find_string_special(bytes, self.pos);
+            let at = find_quote_backslash_or_control(bytes, self.pos);
             let Some(&b) = bytes.get(at) else {
                 self.pos = at;
                 return self.fail("a string does not end");
@@ -424,30 +424,10 @@ fn is_json_number(text: &str) -> bool {
     i == b.len()
 }
 
-/// The first byte at or after `from` that ends a run of plain string text: a quote, a backslash or a
-/// control character. Eight bytes at a time, since most of an answer is string text.
-fn find_string_special(bytes: &[u8], from: usize) -> usize {
-    let mut at = from;
-    // Whole words first; the byte loop below finds which byte of the word it is.
-    while let Some(x) = word_at(bytes, at) {
-        if any_quote_backslash_or_control(x) {
-            break;
-        }
-        at += 8;
-    }
-    while let Some(&b) = bytes.get(at) {
-        if b == b'"' || b == b'\\' || b < 0x20 {
-            return at;
-        }
-        at += 1;
-    }
-    at
-}
-
 /// `text` as a JSON string literal written for `layer`: `"…"`, or escaped once more inside a string.
 pub fn string_literal(text: &str, layer: Layer) -> String {
     // Most replacements (redaction markers) need no escape at all.
-    if find_string_special(text.as_bytes(), 0) == text.len() {
+    if find_quote_backslash_or_control(text.as_bytes(), 0) == text.len() {
         let quote = if layer == Layer::Plain { "\"" } else { "\\\"" };
         return [quote, text, quote].concat();
     }
@@ -526,7 +506,7 @@ mod tests {
             let expected = (from..bytes.len())
                 .find(|&i| bytes[i] == b'"' || bytes[i] == b'\\' || bytes[i] < 0x20)
                 .unwrap_or(bytes.len());
-            assert_eq!(find_string_special(bytes, from), expected, "from {from}");
+            assert_eq!(find_quote_backslash_or_control(bytes, from), expected, "from {from}");
         }
     }
 }

@@ -24,7 +24,7 @@ pub mod relations;
 pub mod response;
 pub mod secrets;
 pub mod settings;
-pub mod swar;
+pub mod simd;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -10,7 +10,7 @@
 use crate::filter::{InjectionMode, Protection};
 use crate::injection::{OVERRIDE_PHRASES, OVERRIDE_VERBS, ROLE_TAGS};
 use crate::secrets::secret_prefixes;
-use crate::swar::{bytes_equal, bytes_in, word_at, HIGH_BITS};
+use crate::simd::{Chunk, Lanes};
 use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind};
@@ -218,22 +218,20 @@ impl Prefilter {
     /// Digit runs (card numbers, SSNs, IBANs, phone numbers), `@` (emails), long base64 runs and non-ASCII
     /// text (which may spell a phrase in letters ASCII case folding does not cover).
     ///
-    /// Eight bytes at a time where they are ASCII letters and punctuation without digits or `@` (most of
-    /// any text): there only the base64 run moves, and bit tricks follow it without a branch per byte.
-    /// Anything else goes byte by byte.
+    /// Sixteen bytes at a time ([`Prefilter::chunk`]), the last few one by one.
     fn byte_triggers<const FIRST_ONLY: bool>(&self, bytes: &[u8]) -> u16 {
-        let mut scan = ByteScan { bits: 0, digits: 0, base64_run: 0 };
+        let mut scan = ByteScan::default();
         let mut at = 0;
-        while let Some(word) = word_at(bytes, at) {
-            if !self.letters_chunk(word, &mut scan) {
-                for i in at..at + 8 {
+        while let Some(chunk) = Chunk::at(bytes, at) {
+            if !self.chunk(chunk, &mut scan) {
+                for i in at..at + Chunk::LEN {
                     scan.byte(&self.classes, bytes, i);
                 }
             }
             if FIRST_ONLY && scan.bits != 0 {
                 return scan.bits;
             }
-            at += 8;
+            at += Chunk::LEN;
         }
         for i in at..bytes.len() {
             scan.byte(&self.classes, bytes, i);
@@ -241,28 +239,54 @@ impl Prefilter {
         scan.bits
     }
 
-    /// Follows eight ASCII bytes with at least one letter, no digit and no `@` (for these settings); `false`
-    /// if they are not such bytes, to be read one by one.
-    fn letters_chunk(&self, x: u64, scan: &mut ByteScan) -> bool {
-        let letters = bytes_in(x, b'A', b'Z') | bytes_in(x, b'a', b'z');
-        let ascii = x & HIGH_BITS == 0;
-        let digits = if self.digits { bytes_in(x, b'0', b'9') } else { 0 };
-        let at_sign = if self.contact { bytes_equal(x, b'@') } else { 0 };
-        if !ascii || letters == 0 || digits != 0 || at_sign != 0 {
-            return false;
-        }
-        // A letter is not a separator: any digit run ends here.
-        scan.digits = 0;
+    /// Sixteen [`ByteScan::byte`] steps at once, from bit masks of the byte classes; `false` (with nothing
+    /// changed but the bytes before the next chunk) when a digit run may reach nine digits here, which the
+    /// bytes then tell one by one.
+    fn chunk(&self, chunk: Chunk, scan: &mut ByteScan) -> bool {
+        let lanes = |lanes: Lanes| u32::from(lanes.bits());
+        let (mut bits, mut run, mut digit_run) = (0, scan.base64_run, scan.digits);
         if self.injection {
-            let base64 = letters | bytes_in(x, b'0', b'9') | bytes_equal(x, b'+') | bytes_equal(x, b'/');
-            let breaks = !base64 & HIGH_BITS;
-            // The run goes on through the bytes before the first break (little-endian: the low bytes come first).
-            let leading = (breaks.trailing_zeros() / 8) as usize;
-            if scan.base64_run + leading >= 40 {
-                scan.bits |= Triggers::BASE64;
+            if lanes(chunk.at_least(0x80)) != 0 {
+                bits |= Triggers::NON_ASCII;
             }
-            scan.base64_run = if breaks == 0 { scan.base64_run + 8 } else { (breaks.leading_zeros() / 8) as usize };
+            let base64 = chunk.within(b'a', b'z') | chunk.within(b'A', b'Z') | chunk.within(b'0', b'9');
+            let base64 = lanes(base64 | chunk.equal(b'+') | chunk.equal(b'/'));
+            // A run reaches its longest before the first break; the runs after it are shorter than a chunk.
+            let breaks = !base64 & 0xffff;
+            let first_break = breaks.trailing_zeros() as usize;
+            if run + first_break.min(Chunk::LEN) >= 40 {
+                bits |= Triggers::BASE64;
+            }
+            run = if breaks == 0 { run + Chunk::LEN } else { (breaks.leading_zeros() - 16) as usize };
         }
+        if self.contact && lanes(chunk.equal(b'@')) != 0 {
+            bits |= Triggers::SECRET;
+        }
+        if self.digits {
+            let digits = lanes(chunk.within(b'0', b'9'));
+            let separators =
+                chunk.equal(b' ') | chunk.within(b'(', b')') | chunk.equal(b'+') | chunk.within(b'-', b'.');
+            let resets = !(digits | lanes(separators)) & 0xffff;
+            let upper = lanes(chunk.within(b'A', b'Z'));
+            let (d, u) = (digits << 3 | scan.last_digits, upper << 3 | scan.last_upper);
+            (scan.last_digits, scan.last_upper) = (digits >> 13, upper >> 13);
+            // Digits since the last reset: at most those carried in plus all of this chunk's.
+            if digit_run + digits.count_ones() as usize >= 9 {
+                return false;
+            }
+            digit_run = if resets == 0 {
+                digit_run + digits.count_ones() as usize
+            } else {
+                (digits >> (32 - resets.leading_zeros())).count_ones() as usize
+            };
+            // Two capitals then two digits (an IBAN's start), with the three bytes before the chunk.
+            if d & d << 1 & u << 2 & u << 3 & 0x7fff8 != 0 {
+                bits |= Triggers::SECRET;
+            }
+        }
+        scan.bits |= bits;
+        scan.base64_run = run;
+        scan.digits = digit_run;
         true
     }
 }
@@ -317,10 +341,14 @@ fn words_in(dfa: &DFA, bytes: &[u8], found: &mut dyn FnMut(usize, usize, usize) 
 }
 
 /// The byte patterns' progress through a text.
+#[derive(Default)]
 struct ByteScan {
     bits: u16,
     digits: usize,
     base64_run: usize,
+    /// Which of the three bytes before the next chunk are digits and capitals (for an IBAN's start).
+    last_digits: u32,
+    last_upper: u32,
 }
 
 impl ByteScan {
@@ -426,7 +454,7 @@ mod tests {
         }
     }
 
-    mod eight_bytes_at_a_time {
+    mod sixteen_bytes_at_a_time {
         use super::*;
         use proptest::prelude::*;
 
@@ -466,7 +494,7 @@ mod tests {
                 p.detectors = DetectorOptions { enabled: digits, contact };
                 p.injection = if injection { InjectionMode::Flag } else { InjectionMode::Off };
                 let pre = Prefilter::new(&p).unwrap_or_else(|| panic!("prefilter"));
-                let mut one_by_one = ByteScan { bits: 0, digits: 0, base64_run: 0 };
+                let mut one_by_one = ByteScan::default();
                 for i in 0..bytes.len() {
                     one_by_one.byte(&pre.classes, &bytes, i);
                 }
