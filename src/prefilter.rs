@@ -10,7 +10,7 @@
 use crate::filter::{InjectionMode, Protection};
 use crate::injection::{OVERRIDE_PHRASES, OVERRIDE_VERBS, ROLE_TAGS};
 use crate::secrets::secret_prefixes;
-use crate::simd::{Chunk, Lanes};
+use crate::simd::{Chunk, NibbleClasses};
 use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind};
@@ -243,31 +243,28 @@ impl Prefilter {
     /// changed but the bytes before the next chunk) when a digit run may reach nine digits here, which the
     /// bytes then tell one by one.
     fn chunk(&self, chunk: Chunk, scan: &mut ByteScan) -> bool {
-        let lanes = |lanes: Lanes| u32::from(lanes.bits());
+        let classes = chunk.classes(&NIBBLE_CLASSES);
+        let lanes = |bits: u8| u32::from(classes.any(bits));
         let (mut bits, mut run, mut digit_run) = (0, scan.base64_run, scan.digits);
         if self.injection {
-            if lanes(chunk.at_least(0x80)) != 0 {
+            if chunk.at_least(0x80).bits() != 0 {
                 bits |= Triggers::NON_ASCII;
             }
-            let base64 = chunk.within(b'a', b'z') | chunk.within(b'A', b'Z') | chunk.within(b'0', b'9');
-            let base64 = lanes(base64 | chunk.equal(b'+') | chunk.equal(b'/'));
             // A run reaches its longest before the first break; the runs after it are shorter than a chunk.
-            let breaks = !base64 & 0xffff;
+            let breaks = !lanes(N_DIGIT | N_UPPER | N_LOWER | N_PLUS_SLASH) & 0xffff;
             let first_break = breaks.trailing_zeros() as usize;
             if run + first_break.min(Chunk::LEN) >= 40 {
                 bits |= Triggers::BASE64;
             }
             run = if breaks == 0 { run + Chunk::LEN } else { (breaks.leading_zeros() - 16) as usize };
         }
-        if self.contact && lanes(chunk.equal(b'@')) != 0 {
+        if self.contact && lanes(N_AT) != 0 {
             bits |= Triggers::SECRET;
         }
         if self.digits {
-            let digits = lanes(chunk.within(b'0', b'9'));
-            let separators =
-                chunk.equal(b' ') | chunk.within(b'(', b')') | chunk.equal(b'+') | chunk.within(b'-', b'.');
-            let resets = !(digits | lanes(separators)) & 0xffff;
-            let upper = lanes(chunk.within(b'A', b'Z'));
+            let digits = lanes(N_DIGIT);
+            let resets = !lanes(N_DIGIT | N_SEPARATOR) & 0xffff;
+            let upper = lanes(N_UPPER);
             let (d, u) = (digits << 3 | scan.last_digits, upper << 3 | scan.last_upper);
             (scan.last_digits, scan.last_upper) = (digits >> 13, upper >> 13);
             // Digits since the last reset: at most those carried in plus all of this chunk's.
@@ -407,6 +404,28 @@ fn classes_for(digits: bool, contact: bool, injection: bool) -> [u8; 256] {
     }
     table
 }
+
+/// The byte classes [`Prefilter::chunk`] tells apart, sixteen bytes at once: digits, capitals (A–O and P–Z),
+/// small letters (a–o and p–z), `+` and `/`, digit-run separators (space ( ) + - .) and `@`.
+const NIBBLE_CLASSES: NibbleClasses = NibbleClasses::NONE
+    .with(N_DIGIT, 3, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    .with(N_UPPER_TO_O, 4, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])
+    .with(N_UPPER_FROM_P, 5, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    .with(N_LOWER_TO_O, 6, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15])
+    .with(N_LOWER_FROM_P, 7, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    .with(N_PLUS_SLASH, 2, &[0xb, 0xf])
+    .with(N_SEPARATOR, 2, &[0x0, 0x8, 0x9, 0xb, 0xd, 0xe])
+    .with(N_AT, 4, &[0]);
+const N_DIGIT: u8 = 1;
+const N_UPPER_TO_O: u8 = 1 << 1;
+const N_UPPER_FROM_P: u8 = 1 << 2;
+const N_UPPER: u8 = N_UPPER_TO_O | N_UPPER_FROM_P;
+const N_LOWER_TO_O: u8 = 1 << 3;
+const N_LOWER_FROM_P: u8 = 1 << 4;
+const N_LOWER: u8 = N_LOWER_TO_O | N_LOWER_FROM_P;
+const N_PLUS_SLASH: u8 = 1 << 5;
+const N_SEPARATOR: u8 = 1 << 6;
+const N_AT: u8 = 1 << 7;
 
 const DIGIT: u8 = 1;
 const SEPARATOR: u8 = 2;

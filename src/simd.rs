@@ -5,7 +5,7 @@
 //! 22). Elsewhere, as in the native tests, the same operations run byte by byte, so everything built on them
 //! is tested natively.
 
-use std::ops::{BitAnd, BitOr};
+use std::ops::BitOr;
 
 /// Sixteen consecutive bytes of a text.
 #[derive(Clone, Copy)]
@@ -14,6 +14,46 @@ pub struct Chunk(imp::Bytes);
 /// One flag per byte of a [`Chunk`], from a test.
 #[derive(Clone, Copy)]
 pub struct Lanes(imp::Flags);
+
+/// Up to eight byte classes, each the bytes with one given high half (`byte >> 4`) and a low half
+/// (`byte & 15`) in a given set; looked up for sixteen bytes at once with two table lookups.
+#[derive(Clone, Copy)]
+pub struct NibbleClasses {
+    /// For each value of a byte's low half, the classes that allow it; likewise for the high half.
+    low: [u8; 16],
+    high: [u8; 16],
+}
+
+impl NibbleClasses {
+    pub const NONE: NibbleClasses = NibbleClasses { low: [0; 16], high: [0; 16] };
+
+    /// Class `bit` (one bit of eight) also holds the bytes with high half `high` and a low half in `low`.
+    pub const fn with(mut self, bit: u8, high: u8, low: &[u8]) -> NibbleClasses {
+        self.high[(high & 15) as usize] |= bit;
+        let mut i = 0;
+        while i < low.len() {
+            self.low[(low[i] & 15) as usize] |= bit;
+            i += 1;
+        }
+        self
+    }
+
+    /// The classes of one byte.
+    pub fn of(&self, byte: u8) -> u8 {
+        self.low[usize::from(byte & 15)] & self.high[usize::from(byte >> 4)]
+    }
+}
+
+/// The classes of each byte of a [`Chunk`].
+#[derive(Clone, Copy)]
+pub struct Classes(imp::Bytes);
+
+impl Classes {
+    /// The bytes in any of the classes `bits`.
+    pub fn any(self, bits: u8) -> u16 {
+        imp::any_bits(self.0, bits)
+    }
+}
 
 impl Chunk {
     pub const LEN: usize = 16;
@@ -28,17 +68,16 @@ impl Chunk {
         Lanes(imp::equal(self.0, byte))
     }
 
-    /// Bytes in `lo..=hi`.
-    pub fn within(self, lo: u8, hi: u8) -> Lanes {
-        Lanes(imp::within(self.0, lo, hi))
-    }
-
     pub fn below(self, byte: u8) -> Lanes {
         Lanes(imp::below(self.0, byte))
     }
 
     pub fn at_least(self, byte: u8) -> Lanes {
         Lanes(imp::at_least(self.0, byte))
+    }
+
+    pub fn classes(self, table: &NibbleClasses) -> Classes {
+        Classes(imp::classes(self.0, table))
     }
 }
 
@@ -53,13 +92,6 @@ impl BitOr for Lanes {
     type Output = Lanes;
     fn bitor(self, other: Lanes) -> Lanes {
         Lanes(imp::or(self.0, other.0))
-    }
-}
-
-impl BitAnd for Lanes {
-    type Output = Lanes;
-    fn bitand(self, other: Lanes) -> Lanes {
-        Lanes(imp::and(self.0, other.0))
     }
 }
 
@@ -79,8 +111,10 @@ pub fn find_quote_backslash_or_control(bytes: &[u8], from: usize) -> usize {
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
+    use super::NibbleClasses;
     use core::arch::wasm32::{
-        u8x16_bitmask, u8x16_eq, u8x16_ge, u8x16_le, u8x16_lt, u8x16_splat, v128, v128_and, v128_load, v128_or,
+        i8x16_swizzle, u8x16_bitmask, u8x16_eq, u8x16_ge, u8x16_lt, u8x16_ne, u8x16_shr, u8x16_splat, v128, v128_and,
+        v128_load, v128_or,
     };
 
     pub type Bytes = v128;
@@ -95,10 +129,6 @@ mod imp {
         u8x16_eq(x, u8x16_splat(byte))
     }
 
-    pub fn within(x: v128, lo: u8, hi: u8) -> v128 {
-        v128_and(u8x16_ge(x, u8x16_splat(lo)), u8x16_le(x, u8x16_splat(hi)))
-    }
-
     pub fn below(x: v128, byte: u8) -> v128 {
         u8x16_lt(x, u8x16_splat(byte))
     }
@@ -111,12 +141,18 @@ mod imp {
         v128_or(a, b)
     }
 
-    pub fn and(a: v128, b: v128) -> v128 {
-        v128_and(a, b)
-    }
-
     pub fn bits(flags: v128) -> u16 {
         u8x16_bitmask(flags)
+    }
+
+    pub fn classes(x: v128, table: &NibbleClasses) -> v128 {
+        let (low, high) = (load(&table.low), load(&table.high));
+        // Both halves are below 16, so every lookup is in the table.
+        v128_and(i8x16_swizzle(low, v128_and(x, u8x16_splat(15))), i8x16_swizzle(high, u8x16_shr(x, 4)))
+    }
+
+    pub fn any_bits(classes: v128, bits: u8) -> u16 {
+        u8x16_bitmask(u8x16_ne(v128_and(classes, u8x16_splat(bits)), u8x16_splat(0)))
     }
 }
 
@@ -138,10 +174,6 @@ mod imp {
         each(x, |b| b == byte)
     }
 
-    pub fn within(x: [u8; 16], lo: u8, hi: u8) -> u16 {
-        each(x, |b| (lo..=hi).contains(&b))
-    }
-
     pub fn below(x: [u8; 16], byte: u8) -> u16 {
         each(x, |b| b < byte)
     }
@@ -154,12 +186,16 @@ mod imp {
         a | b
     }
 
-    pub fn and(a: u16, b: u16) -> u16 {
-        a & b
-    }
-
     pub fn bits(flags: u16) -> u16 {
         flags
+    }
+
+    pub fn classes(x: [u8; 16], table: &super::NibbleClasses) -> [u8; 16] {
+        x.map(|b| table.of(b))
+    }
+
+    pub fn any_bits(classes: [u8; 16], bits: u8) -> u16 {
+        each(classes, |c| c & bits != 0)
     }
 }
 
@@ -177,12 +213,25 @@ mod tests {
     }
 
     #[test]
+    fn nibble_classes_hold_exactly_their_bytes() {
+        let digits_or_plus = NibbleClasses::NONE.with(1, 3, &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).with(2, 2, &[0xb]);
+        let text = b"+09:/ 9+a\x80\xff0Z\x10\x7f~";
+        let Some(chunk) = Chunk::at(text, 0) else { panic!("sixteen bytes") };
+        let classes = chunk.classes(&digits_or_plus);
+        for (i, &b) in text.iter().take(16).enumerate() {
+            assert_eq!(classes.any(1) >> i & 1 == 1, b.is_ascii_digit(), "byte {b}");
+            assert_eq!(classes.any(2) >> i & 1 == 1, b == b'+', "byte {b}");
+            assert_eq!(classes.any(3) >> i & 1 == 1, b.is_ascii_digit() || b == b'+', "byte {b}");
+        }
+    }
+
+    #[test]
     fn lanes_are_numbered_from_the_first_byte() {
         let text = b"0123456789abcdef";
         let Some(chunk) = Chunk::at(text, 0) else { panic!("sixteen bytes") };
-        assert_eq!(chunk.within(b'0', b'9').bits(), 0x03ff);
+        assert_eq!(chunk.below(b':').bits(), 0x03ff);
         assert_eq!((chunk.equal(b'a') | chunk.equal(b'f')).bits(), 1 << 10 | 1 << 15);
-        assert_eq!((chunk.at_least(b'5') & chunk.below(b'7')).bits(), 1 << 5 | 1 << 6);
+        assert_eq!(chunk.at_least(b'e').bits(), 1 << 14 | 1 << 15);
         assert!(Chunk::at(text, 1).is_none());
     }
 }
