@@ -295,12 +295,21 @@ enum Role {
 }
 
 /// One value's place in the walk.
-struct Place<'p> {
+struct Place<'p, 's> {
     path: &'p Path<'p>,
-    scope: Scope<'p>,
+    scope: Scope<'s>,
     role: Role,
     /// Nesting within the current JSON text.
     depth: usize,
+}
+
+/// What a member's name calls for in a row of a given collection.
+#[derive(Clone, Copy)]
+struct Member<'s> {
+    /// The redaction marker, when the value is redacted whatever it holds.
+    marker: Option<&'static str>,
+    /// The collection of the rows in its value (a relation's), or of the row itself.
+    collection: Option<&'s str>,
 }
 
 /// What the walk noted about the envelope of the answer.
@@ -383,7 +392,7 @@ type Walk<T = ()> = Result<T, Fault>;
 impl<'a> Walker<'a> {
     fn value(&mut self, lx: &mut Lexer, at: &Place, patches: &mut Vec<Patch>) -> Walk {
         match lx.next_value()? {
-            Next::Object => self.object(lx, at, patches),
+            Next::Object => self.object(lx, at, patches, &mut Vec::new()),
             Next::Array => self.array(lx, at, patches),
             Next::String => {
                 let token = lx.string()?;
@@ -421,9 +430,17 @@ impl<'a> Walker<'a> {
             return Ok(());
         }
         let mut index = 0;
+        // The rows of a list mostly have the same fields in the same order: what each name calls for is
+        // worked out for the first row and checked against the next rows' names.
+        let mut siblings = Vec::new();
         loop {
             let path = at.path.child(Segment::Index(index));
-            self.value(lx, &Place { path: &path, scope: at.scope, role: Role::Row, depth }, patches)?;
+            let place = Place { path: &path, scope: at.scope, role: Role::Row, depth };
+            if lx.next_value()? == Next::Object {
+                self.object(lx, &place, patches, &mut siblings)?;
+            } else {
+                self.value(lx, &place, patches)?;
+            }
             index += 1;
             if at.role == Role::ResultContent && lx.peek()? == Some(']') {
                 self.envelope.content_close = Some((lx.pos(), true));
@@ -434,7 +451,18 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn object(&mut self, lx: &mut Lexer, at: &Place, patches: &mut Vec<Patch>) -> Walk {
+    /// An object; `siblings` holds what the names of the object before it in the same list called for, by
+    /// position.
+    fn object<'s>(
+        &mut self,
+        lx: &mut Lexer,
+        at: &Place<'_, 's>,
+        patches: &mut Vec<Patch>,
+        siblings: &mut Vec<(String, Member<'s>)>,
+    ) -> Walk
+    where
+        'a: 's,
+    {
         let depth = self.nested(lx, at)?;
         lx.expect('{', "expected {")?;
         if lx.close_if_next('}')? {
@@ -448,8 +476,19 @@ impl<'a> Walker<'a> {
         let collection = at.scope.collection.filter(|_| at.role == Role::Row);
         let key_field = collection.map(|c| self.relations.primary_key(c));
         let mut name: Option<Cow<str>> = None;
+        let mut position = 0;
         loop {
             let key = lx.string()?.text;
+            let member = match siblings.get(position) {
+                Some((known, member)) if *known == key => *member,
+                _ => {
+                    let member = self.member_facts(at.scope.collection, &key);
+                    siblings.truncate(position);
+                    siblings.push((key.to_string(), member));
+                    member
+                }
+            };
+            position += 1;
             lx.expect(':', "expected : after a key in an object")?;
             let path = at.path.child(Segment::Key(&key));
             let role = match (at.role, key.as_ref()) {
@@ -460,7 +499,9 @@ impl<'a> Walker<'a> {
             let place = Place { path: &path, scope: at.scope, role, depth };
             if at.role == Role::Root && key == "id" {
                 self.envelope.id = Some(self.envelope_id(lx, &place, patches)?);
-            } else if let Some(found) = self.member(lx, &key, &place, key_field == Some(key.as_ref()), patches)? {
+            } else if let Some(found) =
+                self.member(lx, &key, member, &place, key_field == Some(key.as_ref()), patches)?
+            {
                 name = Some(found);
             }
             if at.role == Role::Result && lx.peek()? == Some('}') {
@@ -492,13 +533,14 @@ impl<'a> Walker<'a> {
         &mut self,
         lx: &mut Lexer<'s>,
         key: &str,
+        facts: Member,
         at: &Place,
         wants_name: bool,
         patches: &mut Vec<Patch>,
     ) -> Walk<Option<Cow<'s, str>>> {
         let next = lx.next_value()?;
         let layer = lx.layer();
-        if let Some(marker) = self.field_marker(at.scope.collection, key) {
+        if let Some(marker) = facts.marker {
             match next {
                 Next::String => {
                     let token = lx.string()?;
@@ -526,13 +568,7 @@ impl<'a> Walker<'a> {
         if key == "text" && next == Next::String {
             return self.text_field(lx, at, patches).map(|()| None);
         }
-        let relations: &'a RelationIndex = self.relations;
-        let collection = match at.scope.collection.and_then(|c| relations.field(c, key)) {
-            Some(FieldRelation::ManyToOne { related }) => Some(related.as_str()),
-            Some(FieldRelation::OneToMany { many, .. }) => Some(many.as_str()),
-            Some(FieldRelation::ManyToAny { .. }) => None,
-            None => at.scope.collection,
-        };
+        let collection = facts.collection;
         match next {
             Next::String if wants_name => {
                 let token = lx.string()?;
@@ -606,17 +642,29 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// [`Protection::field_marker`], with the name rules worked out once per name.
-    fn field_marker(&mut self, collection: Option<&str>, key: &str) -> Option<&'static str> {
-        if self.protection.listed_field(collection, key) {
-            return Some("field");
-        }
-        if let Some(known) = self.field_markers.get(key) {
-            return *known;
-        }
-        let marker = self.protection.marker_by_name(key);
-        self.field_markers.insert(key.to_string(), marker);
-        marker
+    /// What a member named `key` of a row of `collection` calls for; the name rules are worked out once per
+    /// name.
+    fn member_facts<'s>(&mut self, collection: Option<&'s str>, key: &str) -> Member<'s>
+    where
+        'a: 's,
+    {
+        let relations: &'a RelationIndex = self.relations;
+        let into = match collection.and_then(|c| relations.field(c, key)) {
+            Some(FieldRelation::ManyToOne { related }) => Some(related.as_str()),
+            Some(FieldRelation::OneToMany { many, .. }) => Some(many.as_str()),
+            Some(FieldRelation::ManyToAny { .. }) => None,
+            None => collection,
+        };
+        let marker = if self.protection.listed_field(collection, key) {
+            Some("field")
+        } else if let Some(known) = self.field_markers.get(key) {
+            *known
+        } else {
+            let marker = self.protection.marker_by_name(key);
+            self.field_markers.insert(key.to_string(), marker);
+            marker
+        };
+        Member { marker, collection: into }
     }
 
     fn string(&mut self, text: &str, path: &Path) -> Walk<Option<String>> {

@@ -355,3 +355,21 @@ mod bad_input {
         }
     }
 }
+
+#[test]
+fn rows_of_a_list_are_judged_by_their_own_names_whatever_the_row_before_held() {
+    // The second row has a secret field where the first had a plain one, and the third a plain field where
+    // the second had a secret one; the relation's rows (notes) are judged as notes in every row.
+    let rows = json!([
+        {"id": 1, "title": "plain", "notes": [{"id": 5, "body": "first"}]},
+        {"id": 2, "api_key": "abc", "notes": [{"id": 6, "internal_rating": "kept: notes do not list it"}]},
+        {"id": 3, "title": "plain again", "internal_rating": "A+"},
+    ]);
+    let answer = legacy(rows);
+    let out = inner_rows(&run(&answer, InjectionMode::Flag));
+    assert_eq!(out[0]["title"], "plain");
+    assert_eq!(out[1]["api_key"], "[redacted:api_key]");
+    assert_eq!(out[1]["notes"][0]["internal_rating"], "kept: notes do not list it");
+    assert_eq!(out[2]["title"], "plain again");
+    assert_eq!(out[2]["internal_rating"], "[redacted:field]");
+}
