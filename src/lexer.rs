@@ -126,8 +126,26 @@ impl<'a> Lexer<'a> {
         self.peek().map(|_| ())
     }
 
+    /// The byte at `self.pos` when it is a character of this layer that means itself and is not whitespace:
+    /// printable ASCII other than a backslash (and a quote, inside a string). JSON as `JSON.stringify`
+    /// writes it has no whitespace, so its structure is read through here, without decoding.
+    #[inline(always)]
+    fn plain_byte(&self) -> Option<u8> {
+        let b = *self.src.as_bytes().get(self.pos)?;
+        let plain = (0x21..0x80).contains(&b) && b != b'\\' && (b != b'"' || self.layer == Layer::Plain);
+        plain.then_some(b)
+    }
+
     /// The next character after whitespace, without taking it.
+    #[inline(always)]
     pub fn peek(&mut self) -> Result<Option<char>, LexError> {
+        match self.plain_byte() {
+            Some(b) => Ok(Some(char::from(b))),
+            None => self.peek_decoded(),
+        }
+    }
+
+    fn peek_decoded(&mut self) -> Result<Option<char>, LexError> {
         loop {
             match self.unit_at(self.pos)? {
                 Some((' ' | '\t' | '\n' | '\r', len)) => self.pos += len,
@@ -137,7 +155,16 @@ impl<'a> Lexer<'a> {
     }
 
     /// Takes `expected` (after whitespace) or fails with `what`.
+    #[inline(always)]
     pub fn expect(&mut self, expected: char, what: &'static str) -> Result<(), LexError> {
+        if self.plain_byte().is_some_and(|b| char::from(b) == expected) {
+            self.pos += 1;
+            return Ok(());
+        }
+        self.expect_decoded(expected, what)
+    }
+
+    fn expect_decoded(&mut self, expected: char, what: &'static str) -> Result<(), LexError> {
         self.skip_whitespace()?;
         match self.unit_at(self.pos)? {
             Some((c, len)) if c == expected => {
@@ -149,7 +176,22 @@ impl<'a> Lexer<'a> {
     }
 
     /// Takes `,` and says `true`, or takes `close` and says `false`.
+    #[inline(always)]
     pub fn comma_or(&mut self, close: char) -> Result<bool, LexError> {
+        match self.plain_byte().map(char::from) {
+            Some(',') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(c) if c == close => {
+                self.pos += 1;
+                Ok(false)
+            }
+            _ => self.comma_or_decoded(close),
+        }
+    }
+
+    fn comma_or_decoded(&mut self, close: char) -> Result<bool, LexError> {
         self.skip_whitespace()?;
         match self.unit_at(self.pos)? {
             Some((',', len)) => {
@@ -173,6 +215,7 @@ impl<'a> Lexer<'a> {
         Ok(false)
     }
 
+    #[inline(always)]
     pub fn next_value(&mut self) -> Result<Next, LexError> {
         match self.peek()? {
             Some('{') => Ok(Next::Object),
@@ -236,9 +279,14 @@ impl<'a> Lexer<'a> {
     pub fn string(&mut self) -> Result<StringToken<'a>, LexError> {
         self.skip_whitespace()?;
         let start = self.pos;
-        self.expect('"', "expected a string")?;
         let src = self.src;
         let bytes = src.as_bytes();
+        // The opening quote: `"`, or `\"` inside a string.
+        match (self.layer, bytes.get(start), bytes.get(start + 1)) {
+            (Layer::Plain, Some(b'"'), _) => self.pos += 1,
+            (Layer::InString, Some(b'\\'), Some(b'"')) => self.pos += 2,
+            _ => self.expect('"', "expected a string")?,
+        }
         let mut owned: Option<String> = None;
         let mut run_start = self.pos;
         loop {
@@ -255,6 +303,8 @@ impl<'a> Lexer<'a> {
                 (Layer::Plain, b'"') => (None, 1),
                 (Layer::Plain, _) => (Some(self.plain_escape()?), 0),
                 (Layer::InString, b'"') => return self.fail("the string holding the JSON text ends inside a string"),
+                // The closing `\"`, the most common case.
+                (Layer::InString, _) if bytes.get(at + 1) == Some(&b'"') => (None, 2),
                 (Layer::InString, _) => match decode_escape(src, at)? {
                     ('"', len) => (None, len),
                     ('\\', len) => {
