@@ -180,6 +180,7 @@ pub fn filter_answer(
         findings: Findings::default(),
         awaiting_record: Vec::new(),
         field_markers: HashMap::new(),
+        marker_literals: Vec::new(),
         envelope: Envelope::default(),
     };
     let mut patches = Vec::new();
@@ -353,6 +354,9 @@ struct Walker<'a> {
     /// std's SipHash on purpose: the names come from the answer, and stored JSON can hold any number of
     /// names made to collide under a fast hash such as the relation index's.
     field_markers: HashMap<String, Option<&'static str>>,
+    /// Each redaction marker as written into the answer, by layer: most rows of an answer redact the same
+    /// fields.
+    marker_literals: Vec<(&'static str, Layer, String)>,
     envelope: Envelope,
 }
 
@@ -583,8 +587,16 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn redact_span(&mut self, start: usize, end: usize, marker: &str, layer: Layer, patches: &mut Vec<Patch>) {
-        patches.push(Patch { start, end, text: string_literal(&redaction_marker(marker), layer) });
+    fn redact_span(&mut self, start: usize, end: usize, marker: &'static str, layer: Layer, patches: &mut Vec<Patch>) {
+        let literal = match self.marker_literals.iter().find(|(m, l, _)| *m == marker && *l == layer) {
+            Some((_, _, literal)) => literal.clone(),
+            None => {
+                let literal = string_literal(&redaction_marker(marker), layer);
+                self.marker_literals.push((marker, layer, literal.clone()));
+                literal
+            }
+        };
+        patches.push(Patch { start, end, text: literal });
         count(&mut self.findings.redactions, marker);
     }
 

@@ -413,7 +413,7 @@ pub fn scan(text: &str, trusted_hosts: &[HostPattern], triggers: &Triggers) -> O
     let non_ascii = triggers.has(Triggers::NON_ASCII);
     if let Some(start) = words.phrase {
         hits.push(Hit { signal: Signal::InstructionOverride, evidence: evidence(text.get(start..).unwrap_or("")) });
-    } else if let Some(m) = find_lowercase_phrase(text, s).filter(|_| non_ascii) {
+    } else if let Some(m) = non_ascii.then(|| find_lowercase_phrase(text, s)).flatten() {
         hits.push(Hit { signal: Signal::InstructionOverride, evidence: m });
     } else if let Some(start) = find_override_sentence(text, &words.verbs) {
         hits.push(Hit { signal: Signal::InstructionOverride, evidence: evidence(text.get(start..).unwrap_or("")) });
