@@ -258,9 +258,19 @@ fn hidden_tags(text: &str, markers: impl Iterator<Item = (usize, usize)>) -> Vec
 fn tag_hides_content(tag: &str) -> bool {
     // Every way to hide needs one of these; most styles (`text-align: left`) have none, and stop here.
     let bytes = tag.as_bytes();
-    let has = |word: &str| bytes.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes()));
-    let negative_number = bytes.windows(2).any(|w| w[0] == b'-' && w[1].is_ascii_digit());
-    if !(bytes.contains(&b'0') || negative_number || has("hidden") || has("none") || has("collapse")) {
+    let may_hide = (0..bytes.len()).any(|i| {
+        let rest = &bytes[i..];
+        let starts = |word: &[u8]| rest.get(..word.len()).is_some_and(|w| w.eq_ignore_ascii_case(word));
+        match rest[0].to_ascii_lowercase() {
+            b'0' => true,
+            b'-' => rest.get(1).is_some_and(u8::is_ascii_digit),
+            b'h' => starts(b"hidden"),
+            b'n' => starts(b"none"),
+            b'c' => starts(b"collapse"),
+            _ => false,
+        }
+    });
+    if !may_hide {
         return false;
     }
     let tag = tag.to_ascii_lowercase();

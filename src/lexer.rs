@@ -329,7 +329,8 @@ impl<'a> Lexer<'a> {
                 }
                 Some(c) => {
                     self.pos += len;
-                    let s = owned.get_or_insert_with(String::new);
+                    // Room for most strings with escapes (HTML in a field, with its quotes) at once.
+                    let s = owned.get_or_insert_with(|| String::with_capacity((src.len() - start).min(512)));
                     s.push_str(run);
                     s.push(c);
                     run_start = self.pos;
