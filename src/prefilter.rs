@@ -247,7 +247,7 @@ impl Prefilter {
         let lanes = |bits: u8| u32::from(classes.any(bits));
         let (mut bits, mut run, mut digit_run) = (0, scan.base64_run, scan.digits);
         if self.injection {
-            if chunk.at_least(0x80).bits() != 0 {
+            if chunk.high_bits() != 0 {
                 bits |= Triggers::NON_ASCII;
             }
             // A run reaches its longest before the first break; the runs after it are shorter than a chunk.
@@ -263,10 +263,16 @@ impl Prefilter {
         }
         if self.digits {
             let digits = lanes(N_DIGIT);
-            let resets = !lanes(N_DIGIT | N_SEPARATOR) & 0xffff;
             let upper = lanes(N_UPPER);
             let (d, u) = (digits << 3 | scan.last_digits, upper << 3 | scan.last_upper);
             (scan.last_digits, scan.last_upper) = (digits >> 13, upper >> 13);
+            // Most text has no digits: no run goes on or starts, and no IBAN starts.
+            if digits == 0 && digit_run == 0 {
+                scan.bits |= bits;
+                scan.base64_run = run;
+                return true;
+            }
+            let resets = !lanes(N_DIGIT | N_SEPARATOR) & 0xffff;
             // Digits since the last reset: at most those carried in plus all of this chunk's.
             if digit_run + digits.count_ones() as usize >= 9 {
                 return false;

@@ -72,8 +72,9 @@ impl Chunk {
         Lanes(imp::below(self.0, byte))
     }
 
-    pub fn at_least(self, byte: u8) -> Lanes {
-        Lanes(imp::at_least(self.0, byte))
+    /// The bytes of 0x80 and above (non-ASCII).
+    pub fn high_bits(self) -> u16 {
+        imp::high_bits(self.0)
     }
 
     pub fn classes(self, table: &NibbleClasses) -> Classes {
@@ -113,7 +114,7 @@ pub fn find_quote_backslash_or_control(bytes: &[u8], from: usize) -> usize {
 mod imp {
     use super::NibbleClasses;
     use core::arch::wasm32::{
-        i8x16_swizzle, u8x16_bitmask, u8x16_eq, u8x16_ge, u8x16_lt, u8x16_ne, u8x16_shr, u8x16_splat, v128, v128_and,
+        i8x16_gt, i8x16_swizzle, u8x16_bitmask, u8x16_eq, u8x16_lt, u8x16_ne, u8x16_shr, u8x16_splat, v128, v128_and,
         v128_load, v128_or,
     };
 
@@ -133,8 +134,8 @@ mod imp {
         u8x16_lt(x, u8x16_splat(byte))
     }
 
-    pub fn at_least(x: v128, byte: u8) -> v128 {
-        u8x16_ge(x, u8x16_splat(byte))
+    pub fn high_bits(x: v128) -> u16 {
+        u8x16_bitmask(x)
     }
 
     pub fn or(a: v128, b: v128) -> v128 {
@@ -152,7 +153,13 @@ mod imp {
     }
 
     pub fn any_bits(classes: v128, bits: u8) -> u16 {
-        u8x16_bitmask(u8x16_ne(v128_and(classes, u8x16_splat(bits)), u8x16_splat(0)))
+        let held = v128_and(classes, u8x16_splat(bits));
+        if bits < 0x80 {
+            // Below 128 as a signed byte too: one signed comparison tells non-zero.
+            u8x16_bitmask(i8x16_gt(held, u8x16_splat(0)))
+        } else {
+            u8x16_bitmask(u8x16_ne(held, u8x16_splat(0)))
+        }
     }
 }
 
@@ -178,8 +185,8 @@ mod imp {
         each(x, |b| b < byte)
     }
 
-    pub fn at_least(x: [u8; 16], byte: u8) -> u16 {
-        each(x, |b| b >= byte)
+    pub fn high_bits(x: [u8; 16]) -> u16 {
+        each(x, |b| b >= 0x80)
     }
 
     pub fn or(a: u16, b: u16) -> u16 {
@@ -231,7 +238,8 @@ mod tests {
         let Some(chunk) = Chunk::at(text, 0) else { panic!("sixteen bytes") };
         assert_eq!(chunk.below(b':').bits(), 0x03ff);
         assert_eq!((chunk.equal(b'a') | chunk.equal(b'f')).bits(), 1 << 10 | 1 << 15);
-        assert_eq!(chunk.at_least(b'e').bits(), 1 << 14 | 1 << 15);
+        let Some(high) = Chunk::at("abcdefghijklmnoé".as_bytes(), 0) else { panic!("sixteen bytes") };
+        assert_eq!(high.high_bits(), 1 << 15);
         assert!(Chunk::at(text, 1).is_none());
     }
 }
