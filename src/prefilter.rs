@@ -295,8 +295,8 @@ impl Prefilter {
 }
 
 /// What the prefilter looks for of a word: its first twelve bytes (to a character boundary), a necessary part
-/// of it. Long phrases share their starts, so the automaton is about a quarter of the size it is with whole phrases,
-/// and the two walks of a text overlap by twelve bytes rather than by the longest phrase.
+/// of it. Long phrases share their starts, so the automaton is about a quarter of the size it would be with
+/// whole phrases, and the two walks of a text overlap by eleven bytes rather than by the longest phrase.
 fn trigger_prefix(word: &str) -> &str {
     let mut cut = word.len().min(12);
     while !word.is_char_boundary(cut) {
