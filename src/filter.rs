@@ -396,7 +396,7 @@ type Walk<T = ()> = Result<T, Fault>;
 impl<'a> Walker<'a> {
     fn value(&mut self, lx: &mut Lexer, at: &Place, patches: &mut Vec<Patch>) -> Walk {
         match lx.next_value()? {
-            Next::Object => self.object(lx, at, patches, &mut Vec::new()),
+            Next::Object => self.object(lx, at, patches, None),
             Next::Array => self.array(lx, at, patches),
             Next::String => {
                 let token = lx.string()?;
@@ -441,7 +441,7 @@ impl<'a> Walker<'a> {
             let path = at.path.child(Segment::Index(index));
             let place = Place { path: &path, scope: at.scope, role: Role::Row, depth };
             if lx.next_value()? == Next::Object {
-                self.object(lx, &place, patches, &mut siblings)?;
+                self.object(lx, &place, patches, Some(&mut siblings))?;
             } else {
                 self.value(lx, &place, patches)?;
             }
@@ -455,14 +455,14 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// An object; `siblings` holds what the names of the object before it in the same list called for, by
-    /// position.
+    /// An object; in a list, `siblings` holds what the names of the object before it called for, by position
+    /// (an object on its own has none to share, so nothing is kept for it).
     fn object<'s>(
         &mut self,
         lx: &mut Lexer,
         at: &Place<'_, 's>,
         patches: &mut Vec<Patch>,
-        siblings: &mut Vec<(String, Member<'s>)>,
+        mut siblings: Option<&mut Vec<(String, Member<'s>)>>,
     ) -> Walk
     where
         'a: 's,
@@ -483,14 +483,17 @@ impl<'a> Walker<'a> {
         let mut position = 0;
         loop {
             let key = lx.string()?.text;
-            let member = match siblings.get(position) {
-                Some((known, member)) if *known == key => *member,
-                _ => {
-                    let member = self.member_facts(at.scope.collection, &key);
-                    siblings.truncate(position);
-                    siblings.push((key.to_string(), member));
-                    member
-                }
+            let member = match siblings.as_deref_mut() {
+                Some(siblings) => match siblings.get(position) {
+                    Some((known, member)) if *known == key => *member,
+                    _ => {
+                        let member = self.member_facts(at.scope.collection, &key);
+                        siblings.truncate(position);
+                        siblings.push((key.to_string(), member));
+                        member
+                    }
+                },
+                None => self.member_facts(at.scope.collection, &key),
             };
             position += 1;
             lx.expect(':', "expected : after a key in an object")?;
