@@ -58,9 +58,12 @@ function unjudgedRecord(req, { rule, reason }) {
 	};
 }
 
-const utf8 = new TextEncoder();
-/** An answer sent as text or as UTF-8 bytes, as UTF-8 bytes (undefined when there is none). */
-const bytesOf = (body) => (body == null ? undefined : typeof body === 'string' ? utf8.encode(body) : body);
+/**
+ * An answer sent as text or as UTF-8 bytes, as UTF-8 bytes (undefined when there is none). A `Buffer` rather
+ * than `TextEncoder` output: Node cuts small ones from a shared pool instead of allocating each, and Express
+ * sends a `Buffer` as it is.
+ */
+const bytesOf = (body) => (body == null ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
 
 /**
  * The answer's outcome, worked out when its audit row is written, off the request's path. Made out here so
@@ -120,6 +123,8 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	function recordCompletion(res, record, { timestamp, started, writtenAhead, store, hideTools, answerFilter }) {
 		let body = null;
 		let findings = null;
+		// Worked out by the answer filter, for the status it saw; otherwise when the row is written.
+		let outcome = null;
 		const json = res.json.bind(res);
 		res.json = (value) => {
 			// What is sent: JSON text, or UTF-8 bytes when the answer filter read it.
@@ -132,25 +137,26 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 					text = filtered.ok ?? unfilterableListing(text, filtered.error?.message);
 				}
 				sent = text;
-				if (answerFilter) ({ body: sent, findings } = filterAnswer(text, answerFilter));
+				if (answerFilter) ({ body: sent, findings, outcome } = filterAnswer(text, answerFilter, res.statusCode));
 			} catch (error) {
 				// An answer that cannot even be serialised (e.g. nested too deep) is withheld, never sent raw.
 				logger.error(`[mcp-guard] could not check an answer, withholding it: ${error?.message}`);
 				sent = withheldAnswer(value?.id, error?.message);
 				findings = JSON.stringify({ withheld: String(error?.message) });
 			}
-			body = sent;
+			body = typeof sent === 'string' || Buffer.isBuffer(sent) ? sent : Buffer.from(sent.buffer, sent.byteOffset, sent.byteLength);
 			if (!res.get('Content-Type')) res.set('Content-Type', 'application/json; charset=utf-8');
-			return res.send(typeof sent === 'string' ? sent : Buffer.from(sent.buffer, sent.byteOffset, sent.byteLength));
+			return res.send(body);
 		};
 		res.once('close', () => {
 			const status = res.statusCode;
-			const outcome = res.writableFinished ? outcomeLater(core, status, bytesOf(body)) : 'aborted';
+			const known = outcome?.status === status ? outcome.summary : null;
+			const done = res.writableFinished ? (known ?? outcomeLater(core, status, bytesOf(body))) : 'aborted';
 			const tripped = store?.tripped;
 			const final = tripped
 				? { ...record, decision: 'denied', rule: tripped.rule, reason: `${tripped.reason} (stopped inside Directus by the delete tripwire)` }
 				: record;
-			audit.complete(final, timestamp, { outcome, duration_ms: performance.now() - started, writtenAhead, findings });
+			audit.complete(final, timestamp, { outcome: done, duration_ms: performance.now() - started, writtenAhead, findings });
 		});
 	}
 
@@ -159,12 +165,12 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	 * core's in their place. Whatever the core cannot check is replaced by its tool error; if the core itself
 	 * fails, by the guard's own: an answer is never sent unchecked.
 	 */
-	function filterAnswer(text, { collection, requestId }) {
-		const bytes = utf8.encode(text);
-		const answer = core.guard.filterAnswer(bytes, collection ?? undefined, JSON.stringify(requestId ?? null));
-		if (answer.ok) return { body: answer.ok.bytes ?? bytes, findings: answer.ok.findings };
+	function filterAnswer(text, { collection, requestId }, status) {
+		const bytes = Buffer.from(text, 'utf8');
+		const answer = core.guard.filterAnswer(bytes, collection ?? undefined, JSON.stringify(requestId ?? null), status);
+		if (answer.ok) return { body: answer.ok.bytes ?? bytes, findings: answer.ok.findings, outcome: { status, summary: answer.ok.outcome } };
 		logger.error(`[mcp-guard] could not filter an answer, withholding it: ${answer.error?.message}`);
-		return { body: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }) };
+		return { body: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }), outcome: null };
 	}
 
 	return {

@@ -4,8 +4,10 @@ use crate::effects::Effect;
 use crate::message::ToolMode;
 use crate::policy::Decision;
 use crate::secrets::{find_secrets, redact_text, redaction_marker, sensitive_field, DetectorOptions, SecretKind};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use std::borrow::Cow;
 
 /// Who sent the message, as Directus authenticated it (`req.accountability`).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -25,30 +27,31 @@ pub struct Caller {
 }
 
 /// One row of `mcp_guard_log`, as far as the core knows it before the call runs. The JS side adds the
-/// timestamp, the outcome and the duration.
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditRecord {
-    pub id: String,
-    pub user: Option<String>,
-    pub role: Option<String>,
+/// timestamp, the outcome and the duration. It borrows from the call it records: it is only ever written
+/// out as JSON text.
+#[derive(Debug, Serialize)]
+pub struct AuditRecord<'a> {
+    pub id: &'a str,
+    pub user: Option<&'a str>,
+    pub role: Option<&'a str>,
     pub admin: bool,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub oauth_client: Option<String>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub oauth_client: Option<&'a str>,
     pub tool_mode: ToolMode,
-    pub rpc_method: String,
-    pub tool: Option<String>,
-    pub inner_tool: Option<String>,
-    pub action: Option<String>,
-    pub collections: Vec<String>,
+    pub rpc_method: &'a str,
+    pub tool: Option<&'a str>,
+    pub inner_tool: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub collections: Vec<&'a str>,
     pub key_count: Option<u64>,
     pub decision: Decision,
-    pub rule: String,
-    pub reason: String,
+    pub rule: &'static str,
+    pub reason: &'a str,
     /// Redacted, size-capped JSON text of the tool arguments.
     pub arguments: Option<String>,
     /// What the guard found the call would do.
-    pub effects: Vec<Effect>,
+    pub effects: &'a [Effect],
     /// Written before the call runs (write-ahead) when true.
     pub mutating: bool,
 }
@@ -84,7 +87,9 @@ const MAX_TEXT_BYTES: usize = 16 * 1024;
 
 /// The arguments as they go into the log: obvious secrets masked, long values cut, at most 16 KiB.
 pub fn redact_arguments(arguments: &Value) -> String {
-    let text = redact_value(arguments, None, 0).to_string();
+    // Written straight out as JSON: the redacted copy is never built as a tree of its own.
+    let text = serde_json::to_string(&Redacted { value: arguments, field_marker: None, depth: 0 })
+        .unwrap_or_else(|e| serde_json::json!({ "unloggable": e.to_string() }).to_string());
     if text.len() <= MAX_TEXT_BYTES {
         return text;
     }
@@ -95,47 +100,70 @@ pub fn redact_arguments(arguments: &Value) -> String {
     serde_json::json!({ "truncated": true, "bytes": text.len(), "preview": &text[..cut] }).to_string()
 }
 
-/// `field_marker`: the marker of the nearest key above, when its name says it holds a secret; the items of
-/// a list under such a key are masked too.
-fn redact_value(value: &Value, field_marker: Option<&'static str>, depth: usize) -> Value {
-    if let Some(kind) = field_marker {
-        if !value.is_null() && !value.is_object() && !value.is_array() {
-            return Value::String(redaction_marker(kind));
-        }
-    }
-    match value {
-        Value::String(s) => {
-            // Secrets inside the text are masked where they stand; if the detectors are unavailable the
-            // whole value is withheld rather than logged.
-            let masked = match redact_text(s, LOG_DETECTORS, &mut |_| {}) {
-                Some(Some(masked)) => masked,
-                Some(None) => s.clone(),
-                None => return Value::String("[withheld]".into()),
-            };
-            let chars = masked.chars().count();
-            if chars > MAX_STRING_CHARS {
-                let kept: String = masked.chars().take(MAX_STRING_CHARS).collect();
-                Value::String(format!("{kept}…[{chars} chars]"))
-            } else {
-                Value::String(masked)
+/// A value as the log keeps it. `field_marker`: the marker of the nearest key above, when its name says it
+/// holds a secret; the items of a list under such a key are masked too.
+struct Redacted<'a> {
+    value: &'a Value,
+    field_marker: Option<&'static str>,
+    depth: usize,
+}
+
+impl Serialize for Redacted<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (value, depth) = (self.value, self.depth);
+        if let Some(kind) = self.field_marker {
+            if !value.is_null() && !value.is_object() && !value.is_array() {
+                return serializer.serialize_str(&redaction_marker(kind));
             }
         }
-        Value::Array(items) if depth >= MAX_DEPTH => Value::String(format!("[array of {}]", items.len())),
-        Value::Object(_) if depth >= MAX_DEPTH => Value::String("[object]".into()),
-        Value::Array(items) => {
-            let mut out: Vec<Value> =
-                items.iter().take(MAX_ARRAY_ITEMS).map(|v| redact_value(v, field_marker, depth + 1)).collect();
-            if items.len() > MAX_ARRAY_ITEMS {
-                out.push(Value::String(format!("…{} more", items.len() - MAX_ARRAY_ITEMS)));
+        match value {
+            Value::String(s) => {
+                // Secrets inside the text are masked where they stand; if the detectors are unavailable the
+                // whole value is withheld rather than logged.
+                let masked = match redact_text(s, LOG_DETECTORS, &mut |_| {}) {
+                    Some(Some(masked)) => Cow::Owned(masked),
+                    Some(None) => Cow::Borrowed(s.as_str()),
+                    None => return serializer.serialize_str("[withheld]"),
+                };
+                // A string of at most MAX_STRING_CHARS bytes has at most as many characters.
+                let chars = if masked.len() > MAX_STRING_CHARS { masked.chars().count() } else { 0 };
+                if chars > MAX_STRING_CHARS {
+                    let kept: String = masked.chars().take(MAX_STRING_CHARS).collect();
+                    serializer.serialize_str(&format!("{kept}…[{chars} chars]"))
+                } else {
+                    serializer.serialize_str(&masked)
+                }
             }
-            Value::Array(out)
+            Value::Array(items) if depth >= MAX_DEPTH => {
+                serializer.serialize_str(&format!("[array of {}]", items.len()))
+            }
+            Value::Object(_) if depth >= MAX_DEPTH => serializer.serialize_str("[object]"),
+            Value::Array(items) => {
+                let more = items.len().saturating_sub(MAX_ARRAY_ITEMS);
+                let mut seq =
+                    serializer.serialize_seq(Some(items.len().min(MAX_ARRAY_ITEMS) + usize::from(more > 0)))?;
+                for item in items.iter().take(MAX_ARRAY_ITEMS) {
+                    seq.serialize_element(&Redacted {
+                        value: item,
+                        field_marker: self.field_marker,
+                        depth: depth + 1,
+                    })?;
+                }
+                if more > 0 {
+                    seq.serialize_element(&format!("…{more} more"))?;
+                }
+                seq.end()
+            }
+            Value::Object(map) => {
+                let mut members = serializer.serialize_map(Some(map.len()))?;
+                for (key, item) in map {
+                    let field_marker = sensitive_field(key, &[]);
+                    members.serialize_entry(key, &Redacted { value: item, field_marker, depth: depth + 1 })?;
+                }
+                members.end()
+            }
+            other => other.serialize(serializer),
         }
-        Value::Object(map) => {
-            let out: Map<String, Value> =
-                map.iter().map(|(k, v)| (k.clone(), redact_value(v, sensitive_field(k, &[]), depth + 1))).collect();
-            Value::Object(out)
-        }
-        other => other.clone(),
     }
 }
 

@@ -9,6 +9,7 @@ use crate::query_paths::{query_reach, ReadLimit};
 use crate::relations::{DeselectAction, FieldRelation, RelationIndex};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -103,9 +104,11 @@ impl Classified {
     }
 
     /// Every collection the call reaches, sorted, without `*`.
-    pub fn collections(&self) -> Vec<String> {
-        let set: BTreeSet<&str> = self.effects.iter().map(|e| e.collection.as_str()).filter(|c| *c != "*").collect();
-        set.into_iter().map(str::to_string).collect()
+    pub fn collections(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.effects.iter().map(|e| e.collection.as_str()).filter(|c| *c != "*").collect();
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
     /// Number of keys the call's main effect names, when it names them.
@@ -257,12 +260,12 @@ fn object_arguments(arguments: Option<&Value>) -> Result<&Map<String, Value>, Cl
 }
 
 /// Directus's `coerceJsonFields`: models sometimes send these arguments as JSON text.
-pub fn coerce_json_fields(args: &Map<String, Value>) -> Map<String, Value> {
-    let mut coerced = args.clone();
+pub fn coerce_json_fields(args: &Map<String, Value>) -> Cow<'_, Map<String, Value>> {
+    let mut coerced = Cow::Borrowed(args);
     for field in ["data", "keys", "query", "headers"] {
-        if let Some(Value::String(text)) = coerced.get(field) {
+        if let Some(Value::String(text)) = args.get(field) {
             if let Ok(parsed) = serde_json::from_str::<Value>(text) {
-                coerced.insert(field.to_string(), parsed);
+                coerced.to_mut().insert(field.to_string(), parsed);
             }
         }
     }

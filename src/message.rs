@@ -72,31 +72,32 @@ pub enum MessageError {
 /// than serde_json's limit of 128: such a message is refused, not guessed at.
 pub fn parse_message_text(text: &str) -> Result<RpcMessage, MessageError> {
     let body: Value = serde_json::from_str(text).map_err(|e| MessageError::Unreadable(e.to_string()))?;
-    parse_message(&body)
+    parse_message(body)
 }
 
-pub fn parse_message(body: &Value) -> Result<RpcMessage, MessageError> {
-    let obj = match body {
+/// Takes the message apart: its arguments are moved out, not copied.
+pub fn parse_message(body: Value) -> Result<RpcMessage, MessageError> {
+    let mut obj = match body {
         Value::Object(o) => o,
         Value::Array(_) => return Err(MessageError::Batch),
-        other => return Err(MessageError::NotAnObject(json_kind(other))),
+        other => return Err(MessageError::NotAnObject(json_kind(&other))),
     };
     if obj.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
         return Err(MessageError::WrongVersion);
     }
-    let id = match obj.get("id") {
+    let id = match obj.remove("id") {
         None => None,
-        Some(v @ (Value::String(_) | Value::Number(_))) => Some(v.clone()),
+        Some(v @ (Value::String(_) | Value::Number(_))) => Some(v),
         Some(_) => return Err(MessageError::BadId),
     };
-    let method = match obj.get("method") {
+    let method = match obj.remove("method") {
         None => {
             return match id {
                 Some(id) if obj.contains_key("result") || obj.contains_key("error") => Ok(RpcMessage::Response { id }),
                 _ => Err(MessageError::MethodNotString),
             }
         }
-        Some(Value::String(m)) => m.clone(),
+        Some(Value::String(m)) => m,
         Some(_) => return Err(MessageError::MethodNotString),
     };
     let Some(id) = id else {
@@ -105,15 +106,15 @@ pub fn parse_message(body: &Value) -> Result<RpcMessage, MessageError> {
     if method != "tools/call" {
         return Ok(RpcMessage::Request { id, method });
     }
-    let params = match obj.get("params") {
+    let mut params = match obj.remove("params") {
         Some(Value::Object(p)) => p,
         _ => return Err(MessageError::ParamsNotObject),
     };
-    let name = match params.get("name") {
-        Some(Value::String(n)) => n.clone(),
+    let name = match params.remove("name") {
+        Some(Value::String(n)) => n,
         _ => return Err(MessageError::ToolNameNotString),
     };
-    Ok(RpcMessage::ToolCall { id, name, arguments: params.get("arguments").cloned() })
+    Ok(RpcMessage::ToolCall { id, name, arguments: params.remove("arguments") })
 }
 
 pub(crate) fn json_kind(v: &Value) -> &'static str {
@@ -134,7 +135,7 @@ mod tests {
 
     #[test]
     fn reads_a_tool_call() {
-        let m = parse_message(&json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"items","arguments":{"action":"read"}}})).unwrap();
+        let m = parse_message(json!({"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"items","arguments":{"action":"read"}}})).unwrap();
         assert_eq!(
             m,
             RpcMessage::ToolCall { id: json!(7), name: "items".into(), arguments: Some(json!({"action":"read"})) }
@@ -144,31 +145,31 @@ mod tests {
     #[test]
     fn tells_requests_notifications_and_responses_apart() {
         assert_eq!(
-            parse_message(&json!({"jsonrpc":"2.0","id":"a","method":"tools/list"})).unwrap().method(),
+            parse_message(json!({"jsonrpc":"2.0","id":"a","method":"tools/list"})).unwrap().method(),
             "tools/list"
         );
         assert_eq!(
-            parse_message(&json!({"jsonrpc":"2.0","method":"notifications/initialized"})).unwrap(),
+            parse_message(json!({"jsonrpc":"2.0","method":"notifications/initialized"})).unwrap(),
             RpcMessage::Notification { method: "notifications/initialized".into() }
         );
         assert_eq!(
-            parse_message(&json!({"jsonrpc":"2.0","id":1,"result":{}})).unwrap(),
+            parse_message(json!({"jsonrpc":"2.0","id":1,"result":{}})).unwrap(),
             RpcMessage::Response { id: json!(1) }
         );
     }
 
     #[test]
     fn refuses_malformed_messages() {
-        assert_eq!(parse_message(&json!([{"jsonrpc":"2.0"}])), Err(MessageError::Batch));
-        assert_eq!(parse_message(&json!("hi")), Err(MessageError::NotAnObject("a string")));
-        assert_eq!(parse_message(&json!({"id":1,"method":"x"})), Err(MessageError::WrongVersion));
-        assert_eq!(parse_message(&json!({"jsonrpc":"2.0","id":{},"method":"x"})), Err(MessageError::BadId));
+        assert_eq!(parse_message(json!([{"jsonrpc":"2.0"}])), Err(MessageError::Batch));
+        assert_eq!(parse_message(json!("hi")), Err(MessageError::NotAnObject("a string")));
+        assert_eq!(parse_message(json!({"id":1,"method":"x"})), Err(MessageError::WrongVersion));
+        assert_eq!(parse_message(json!({"jsonrpc":"2.0","id":{},"method":"x"})), Err(MessageError::BadId));
         assert_eq!(
-            parse_message(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":[]})),
+            parse_message(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":[]})),
             Err(MessageError::ParamsNotObject)
         );
         assert_eq!(
-            parse_message(&json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":3}})),
+            parse_message(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":3}})),
             Err(MessageError::ToolNameNotString)
         );
     }

@@ -2,9 +2,10 @@
 //! for the audit log.
 
 use crate::policy::{Rule, Verdict};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 /// The code every guard denial carries, beside its rule id.
 pub const DENIAL_CODE: &str = "MCP_GUARD_DENIED";
@@ -52,30 +53,30 @@ pub fn invalid_request(verdict: &Verdict) -> Value {
 
 /// One short outcome for the audit log: `ok`, `tool-error:<CODE>`, `rpc-error:<code>` or `http-<status>[:<CODE>]`.
 ///
-/// Only the members it depends on are parsed; the rows of a result are checked as JSON and skipped.
+/// Only the members it depends on are kept; everything else is checked as JSON and skipped.
 pub fn outcome(status: u16, body: Option<&[u8]>) -> String {
     let Some(members) = body.and_then(|b| serde_json::from_slice::<Members>(b).ok()) else {
         return format!("http-{status}");
     };
     if status >= 400 {
-        let code = value_of(&members, "errors");
+        let code = value_of(members.errors);
         return match code.as_ref().and_then(|e| e.pointer("/0/extensions/code")).and_then(Value::as_str) {
             Some(code) => format!("http-{status}:{code}"),
             None => format!("http-{status}"),
         };
     }
-    if let Some(err) = value_of(&members, "error") {
+    if let Some(err) = value_of(members.error) {
         return match err.get("code") {
             Some(code) => format!("rpc-error:{code}"),
             None => "rpc-error".into(),
         };
     }
-    let Some(result) = members.get("result") else {
+    let Some(result) = members.result else {
         return format!("http-{status}");
     };
     // A result that is not an object has no `isError`: it is a plain result.
     let Ok(result) = serde_json::from_str::<Members>(result.get()) else { return "ok".into() };
-    if value_of(&result, "isError").and_then(|v| v.as_bool()) != Some(true) {
+    if value_of(result.is_error).and_then(|v| v.as_bool()) != Some(true) {
         return "ok".into();
     }
     match tool_error_code(&result) {
@@ -84,16 +85,56 @@ pub fn outcome(status: u16, body: Option<&[u8]>) -> String {
     }
 }
 
-/// The members of a JSON object, each still as its text (the last of duplicates, as in a parsed object).
-type Members<'a> = HashMap<String, &'a RawValue>;
+/// The members of a JSON object that an outcome depends on, each still as its text: `error`, `result` and
+/// `errors` of the answer, `isError` and `content` of its result. Of duplicates the last counts, as in a
+/// parsed object.
+#[derive(Default)]
+struct Members<'a> {
+    error: Option<&'a RawValue>,
+    result: Option<&'a RawValue>,
+    errors: Option<&'a RawValue>,
+    is_error: Option<&'a RawValue>,
+    content: Option<&'a RawValue>,
+}
 
-fn value_of(members: &Members, key: &str) -> Option<Value> {
-    members.get(key).and_then(|raw| serde_json::from_str(raw.get()).ok())
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+                let mut members = Members::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    let slot = match key.as_ref() {
+                        "error" => &mut members.error,
+                        "result" => &mut members.result,
+                        "errors" => &mut members.errors,
+                        "isError" => &mut members.is_error,
+                        "content" => &mut members.content,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(members)
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
+}
+
+fn value_of(raw: Option<&RawValue>) -> Option<Value> {
+    raw.and_then(|raw| serde_json::from_str(raw.get()).ok())
 }
 
 /// Directus puts `[{error, code}]` as JSON text in the first content item.
 fn tool_error_code(result: &Members) -> Option<String> {
-    let content = value_of(result, "content")?;
+    let content = value_of(result.content)?;
     let text = content.pointer("/0/text")?.as_str()?;
     let errors: Value = serde_json::from_str(text).ok()?;
     errors.pointer("/0/code")?.as_str().map(str::to_string)
@@ -165,6 +206,9 @@ mod tests {
             r#"{"result":{"isError":true,"content":[{"text":"not json"}]}}"#,
             r#"{"result":{"isError":false},"result":{"isError":true}}"#,
             r#"{"res\u0075lt":{"isError":true}}"#,
+            r#"{"result":{"isError":true,"content":[{"text":"[{\"code\":\"X\"}]"}],"content":[]}}"#,
+            r#"{"result":{"isError":true,"error":{"code":"Y"},"content":[{"text":"[{\"code\":\"X\"}]"}]}}"#,
+            r#"{"isError":true,"content":[{"text":"[{\"code\":\"X\"}]"}]}"#,
             r#"{"errors":[{"extensions":{"code":"FORBIDDEN"}}],"errors":[]}"#,
             r#"{"result":{"content":[]}} trailing"#,
         ] {

@@ -43,6 +43,18 @@ fn error(kind: &'static str, message: impl ToString) -> JsValue {
     to_js::<()>(&Answer::Error { kind, message: message.to_string() })
 }
 
+/// `answer` (`{ok: {…}}`) with `value` set as `ok[name]`: for what crosses better as itself than inside JSON.
+fn with_member(answer: JsValue, name: &str, value: &JsValue) -> JsValue {
+    let set = js_sys::Reflect::get(&answer, &JsValue::from_str("ok"))
+        .and_then(|ok| js_sys::Reflect::set(&ok, &JsValue::from_str(name), value))
+        .unwrap_or(false);
+    if set {
+        answer
+    } else {
+        error("answer", format!("the answer's {name} could not be handed over"))
+    }
+}
+
 #[derive(Deserialize)]
 struct InspectContext {
     tool_mode: ToolMode,
@@ -175,19 +187,33 @@ impl Guard {
             record_id,
         };
         match inspect(&request, &self.relations, &loaded) {
-            Inspection::Judged(judgement) => to_js(&Answer::Ok(judgement)),
+            // The audit record crosses as JSON text of its own: most records wait in JS, unread, until their
+            // row is written, and one string held for up to a second costs the garbage collector less than
+            // the tree of objects it parses into. Set beside the judgement rather than inside its JSON, it is
+            // escaped once, not twice.
+            Inspection::Judged(judgement) => {
+                with_member(to_js(&Answer::Ok(&judgement)), "audit", &JsValue::from_str(&judgement.audit))
+            }
             Inspection::NeedsFlows => to_js(&Answer::Ok(json!({ "needs": "flows" }))),
             Inspection::NeedsFile(id) => to_js(&Answer::Ok(json!({ "needs": "file", "id": id }))),
+            Inspection::Unrecordable(message) => error("audit", message),
         }
     }
 
-    /// Redacts and scans an answer on its way to the client. Returns `{bytes, findings, blocked}`: `bytes`, the
-    /// UTF-8 answer to send instead (a tool error in place of an answer that could not be checked), `findings`
-    /// as JSON text for the audit row. The answer comes in as UTF-8 bytes (`TextEncoder` output), which
-    /// cross with one native copy; a string would be copied character by character in JS, which cost more
-    /// than the scan itself.
+    /// Redacts and scans an answer on its way to the client. Returns `{bytes, findings, blocked, outcome}`:
+    /// `bytes`, the UTF-8 answer to send instead (a tool error in place of an answer that could not be
+    /// checked); `findings` as JSON text for the audit row; `outcome`, what the answer sent with `status`
+    /// sums up to (see [`outcome`]), worked out here while the answer is at hand. The answer comes in as
+    /// UTF-8 bytes, which cross with one native copy; a string would be copied character by character in JS,
+    /// which cost more than the scan itself.
     #[wasm_bindgen(js_name = filterAnswer)]
-    pub fn filter_answer(&self, answer_utf8: &[u8], collection: Option<String>, request_id_json: &str) -> JsValue {
+    pub fn filter_answer(
+        &self,
+        answer_utf8: &[u8],
+        collection: Option<String>,
+        request_id_json: &str,
+        status: u16,
+    ) -> JsValue {
         let settings = match &self.settings {
             Ok(s) => s,
             Err(e) => return error("settings", e),
@@ -211,17 +237,13 @@ impl Guard {
         // costs ten. `bytes: null`: the answer goes out as it came (most do), and no copy crosses back. A
         // rewritten answer's UTF-8 bytes are set into it, and Express sends them as they are; a string would be
         // decoded here and encoded again on its way out.
-        let answer = to_js(&Answer::Ok(json!({ "bytes": null, "findings": findings_json, "blocked": blocked })));
+        let sent = text.as_deref().map_or(answer_utf8, str::as_bytes);
+        let outcome = crate::response::outcome(status, Some(sent));
+        let answer = to_js(&Answer::Ok(
+            json!({ "bytes": null, "findings": findings_json, "blocked": blocked, "outcome": outcome }),
+        ));
         let Some(text) = text else { return answer };
-        let bytes: JsValue = js_sys::Uint8Array::from(text.as_bytes()).into();
-        let handed_back = js_sys::Reflect::get(&answer, &JsValue::from_str("ok"))
-            .and_then(|ok| js_sys::Reflect::set(&ok, &JsValue::from_str("bytes"), &bytes))
-            .unwrap_or(false);
-        if handed_back {
-            answer
-        } else {
-            error("filter", "the answer could not be handed back")
-        }
+        with_member(answer, "bytes", &js_sys::Uint8Array::from(text.as_bytes()).into())
     }
 
     /// The second layer: may this delete, seen by a filter hook inside an MCP request, go ahead?

@@ -61,6 +61,21 @@ test('a row carries who, what, where and how it ended', async () => {
 	assert.ok(JSON.parse(row.effects).some((e) => e.kind === 'create' && e.collection === 'comments'));
 });
 
+test("a row's outcome is the error Directus answered, whether the guard filtered the answer or not", async () => {
+	// With the guard on, the answer filter works the outcome out; switched off, the batch does.
+	for (const enabled of [true, false]) {
+		await directus.api('PATCH', '/settings', { mcp_guard_enabled: enabled });
+		const { result, rows } = await withAudit(directus, () =>
+			callViaHttp(directus, CONTENT_TOKEN, 'items', { action: 'update', collection: 'articles', keys: [ids.articleIds[0]], data: { no_such_field: 1 } }),
+		);
+		const code = toolErrors(result)?.[0]?.code;
+		assert.ok(code, `Directus accepted an update of a field that does not exist: ${JSON.stringify(result)}`);
+		assert.equal(rows[0].outcome, `tool-error:${code}`, `guard ${enabled ? 'on' : 'off'}`);
+		assert.equal(rows[0].decision, 'allowed');
+	}
+	await directus.api('PATCH', '/settings', { mcp_guard_enabled: true });
+});
+
 test('MCP can neither read nor change the log, even as admin and with the guard off', async () => {
 	for (const enabled of [true, false]) {
 		await directus.api('PATCH', '/settings', { mcp_guard_enabled: enabled });
