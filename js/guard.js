@@ -168,7 +168,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	function filterAnswer(text, { collection, requestId }, status) {
 		const bytes = Buffer.from(text, 'utf8');
 		const answer = core.guard.filterAnswer(bytes, collection ?? undefined, JSON.stringify(requestId ?? null), status);
-		if (answer.ok) return { body: answer.ok.bytes ?? bytes, findings: answer.ok.findings, outcome: { status, summary: answer.ok.outcome } };
+		if (answer.ok) return { body: answer.ok.bytes ?? bytes, findings: answer.ok.findings, outcome: answer.ok.outcome ? { status, summary: answer.ok.outcome } : null };
 		logger.error(`[mcp-guard] could not filter an answer, withholding it: ${answer.error?.message}`);
 		return { body: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }), outcome: null };
 	}

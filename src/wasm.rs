@@ -25,6 +25,9 @@ use wasm_bindgen::prelude::*;
 #[global_allocator]
 static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
 
+/// Answers up to this size have their outcome worked out by `filterAnswer` (a 20-row read is about 1.5 KB).
+const INLINE_OUTCOME_BYTES: usize = 16 * 1024;
+
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Answer<T: Serialize> {
@@ -203,7 +206,9 @@ impl Guard {
     /// Redacts and scans an answer on its way to the client. Returns `{bytes, findings, blocked, outcome}`:
     /// `bytes`, the UTF-8 answer to send instead (a tool error in place of an answer that could not be
     /// checked); `findings` as JSON text for the audit row; `outcome`, what the answer sent with `status`
-    /// sums up to (see [`outcome`]), worked out here while the answer is at hand. The answer comes in as
+    /// sums up to (see [`outcome`]), worked out here while a small answer is at hand (`null` for a larger
+    /// one: reading it costs far more than a second copy, so that waits for the batch, off the request's
+    /// path). The answer comes in as
     /// UTF-8 bytes, which cross with one native copy; a string would be copied character by character in JS,
     /// which cost more than the scan itself.
     #[wasm_bindgen(js_name = filterAnswer)]
@@ -238,7 +243,7 @@ impl Guard {
         // rewritten answer's UTF-8 bytes are set into it, and Express sends them as they are; a string would be
         // decoded here and encoded again on its way out.
         let sent = text.as_deref().map_or(answer_utf8, str::as_bytes);
-        let outcome = crate::response::outcome(status, Some(sent));
+        let outcome = (sent.len() <= INLINE_OUTCOME_BYTES).then(|| crate::response::outcome(status, Some(sent)));
         let answer = to_js(&Answer::Ok(
             json!({ "bytes": null, "findings": findings_json, "blocked": blocked, "outcome": outcome }),
         ));

@@ -36,14 +36,16 @@ async function mount(loaded) {
 // Directus builds its routes once, so the first load mounts the trampoline that every later load goes through.
 const app = await mount(load());
 
-/** Runs one request through the mounted trampoline; resolves with the response and whether `next` ran. */
-async function through(app, req) {
+/**
+ * Runs one request through the mounted trampoline; resolves with the response and whether `next` ran. `answer`
+ * is what Directus's MCP transport sends if the call goes through (it calls res.json(message)).
+ */
+async function through(app, req, answer = { jsonrpc: '2.0', id: 9, result: { content: [] } }) {
 	const res = fakeResponse();
 	let nextCalled = false;
 	await app.layers[0].fn(req, res, () => {
 		nextCalled = true;
-		// What Directus's MCP transport does: res.json(message).
-		res.json({ jsonrpc: '2.0', id: 9, result: { content: [] } });
+		res.json(answer);
 	});
 	await tick();
 	return { res, nextCalled, json: res.body ? JSON.parse(res.body) : null };
@@ -91,6 +93,17 @@ test('an allowed write is recorded before it runs, then completed', async () => 
 	assert.equal(ahead.row.mutating, true);
 	await waitForBatch();
 	assert.deepEqual(loaded.db.updated.map((u) => [u.where.id, u.change.outcome]), [[ahead.row.id, 'ok']]);
+});
+
+test("a read's row has the outcome of the answer sent, small (summed up by the filter) or large (by the batch)", async () => {
+	const loaded = load();
+	const toolError = (code, padding) => ({ jsonrpc: '2.0', id: 9, result: { isError: true, content: [{ type: 'text', text: JSON.stringify([{ error: `nope${padding}`, code }]) }] } });
+	const read = () => fakeRequest(call('items', { action: 'read', collection: 'articles' }));
+	await through(app, read(), toolError('FORBIDDEN', ''));
+	await through(app, read(), toolError('INVALID_QUERY', ' '.repeat(40_000)));
+	await waitForBatch();
+	const outcomes = loaded.db.inserted.filter((r) => r.table === 'mcp_guard_log').map((r) => r.row.outcome);
+	assert.deepEqual(outcomes, ['tool-error:FORBIDDEN', 'tool-error:INVALID_QUERY']);
 });
 
 test('when the audit row cannot be written, a write is refused and a read is not', async () => {
