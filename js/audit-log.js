@@ -96,8 +96,8 @@ export function createAuditLog({ database, logger }, collection) {
 		timer = null;
 		if (inserts.length === 0 && updates.size === 0) return;
 		flushing = true;
-		// Outcomes the answer filter did not already work out are worked out here, in one batch, rather than
-		// on each request's way out.
+		// Outcomes are worked out here, in one batch, rather than on each request's way out: measured inside
+		// Directus, working one out in the answer filter's call cost that call more than it costs here, warm.
 		const batch = inserts.splice(0, inserts.length).map(settle);
 		const pending = [...updates.entries()].map(([id, change]) => [id, settle(change)]);
 		updates.clear();

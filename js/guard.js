@@ -123,8 +123,6 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	function recordCompletion(res, record, { timestamp, started, writtenAhead, store, hideTools, answerFilter }) {
 		let body = null;
 		let findings = null;
-		// Worked out by the answer filter, for the status it saw; otherwise when the row is written.
-		let outcome = null;
 		const json = res.json.bind(res);
 		res.json = (value) => {
 			// What is sent: JSON text, or UTF-8 bytes when the answer filter read it.
@@ -137,7 +135,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 					text = filtered.ok ?? unfilterableListing(text, filtered.error?.message);
 				}
 				sent = text;
-				if (answerFilter) ({ body: sent, findings, outcome } = filterAnswer(text, answerFilter, res.statusCode));
+				if (answerFilter) ({ body: sent, findings } = filterAnswer(text, answerFilter));
 			} catch (error) {
 				// An answer that cannot even be serialised (e.g. nested too deep) is withheld, never sent raw.
 				logger.error(`[mcp-guard] could not check an answer, withholding it: ${error?.message}`);
@@ -150,13 +148,12 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 		};
 		res.once('close', () => {
 			const status = res.statusCode;
-			const known = outcome?.status === status ? outcome.summary : null;
-			const done = res.writableFinished ? (known ?? outcomeLater(core, status, bytesOf(body))) : 'aborted';
+			const outcome = res.writableFinished ? outcomeLater(core, status, bytesOf(body)) : 'aborted';
 			const tripped = store?.tripped;
 			const final = tripped
 				? { ...record, decision: 'denied', rule: tripped.rule, reason: `${tripped.reason} (stopped inside Directus by the delete tripwire)` }
 				: record;
-			audit.complete(final, timestamp, { outcome: done, duration_ms: performance.now() - started, writtenAhead, findings });
+			audit.complete(final, timestamp, { outcome, duration_ms: performance.now() - started, writtenAhead, findings });
 		});
 	}
 
@@ -165,12 +162,12 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	 * core's in their place. Whatever the core cannot check is replaced by its tool error; if the core itself
 	 * fails, by the guard's own: an answer is never sent unchecked.
 	 */
-	function filterAnswer(text, { collection, requestId }, status) {
+	function filterAnswer(text, { collection, requestId }) {
 		const bytes = Buffer.from(text, 'utf8');
-		const answer = core.guard.filterAnswer(bytes, collection ?? undefined, JSON.stringify(requestId ?? null), status);
-		if (answer.ok) return { body: answer.ok.bytes ?? bytes, findings: answer.ok.findings, outcome: answer.ok.outcome ? { status, summary: answer.ok.outcome } : null };
+		const answer = core.guard.filterAnswer(bytes, collection ?? undefined, JSON.stringify(requestId ?? null));
+		if (answer.ok) return { body: answer.ok.bytes ?? bytes, findings: answer.ok.findings };
 		logger.error(`[mcp-guard] could not filter an answer, withholding it: ${answer.error?.message}`);
-		return { body: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }), outcome: null };
+		return { body: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }) };
 	}
 
 	return {

@@ -15,7 +15,7 @@ import { registerCli } from './cli.js';
 
 export default defineHook(({ init, filter, action }, context) => {
 	const { database, emitter, logger, env } = context;
-	const core = loadCore();
+	const core = loadCore(logger);
 	const settings = createSettingsSync(database, core, logger);
 	const schema = createSchemaSync(core);
 	const audit = createAuditLog(context, manifest.collections.audit_log);

@@ -4,7 +4,8 @@
 //! ([`effects`], using [`relations`], [`query_paths`] and [`flows`]), judged ([`policy`], against
 //! [`settings`] checked with the [`directory`] and [`network`] rules) and recorded ([`audit`]).
 //! [`response`] shapes what the client gets back, and [`listing`] takes forbidden tools out of tool lists.
-//! The JS extension reaches all of it through [`wasm`] only.
+//! The JS extension reaches all of it through [`wasm`] only, and runs [`warm_up`]'s samples through it when
+//! it loads.
 
 pub mod audit;
 pub mod directory;
@@ -25,6 +26,7 @@ pub mod response;
 pub mod secrets;
 pub mod settings;
 pub mod simd;
+pub mod warm_up;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -25,9 +25,6 @@ use wasm_bindgen::prelude::*;
 #[global_allocator]
 static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
 
-/// Answers up to this size have their outcome worked out by `filterAnswer` (a 20-row read is about 1.5 KB).
-const INLINE_OUTCOME_BYTES: usize = 16 * 1024;
-
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Answer<T: Serialize> {
@@ -203,22 +200,13 @@ impl Guard {
         }
     }
 
-    /// Redacts and scans an answer on its way to the client. Returns `{bytes, findings, blocked, outcome}`:
-    /// `bytes`, the UTF-8 answer to send instead (a tool error in place of an answer that could not be
-    /// checked); `findings` as JSON text for the audit row; `outcome`, what the answer sent with `status`
-    /// sums up to (see [`outcome`]), worked out here while a small answer is at hand (`null` for a larger
-    /// one: reading it costs far more than a second copy, so that waits for the batch, off the request's
-    /// path). The answer comes in as
-    /// UTF-8 bytes, which cross with one native copy; a string would be copied character by character in JS,
-    /// which cost more than the scan itself.
+    /// Redacts and scans an answer on its way to the client. Returns `{bytes, findings, blocked}`: `bytes`, the
+    /// UTF-8 answer to send instead (a tool error in place of an answer that could not be checked), `findings`
+    /// as JSON text for the audit row. The answer comes in as UTF-8 bytes (a `Buffer`), which cross with one
+    /// native copy; a string would be copied character by character in JS, which cost more than the scan
+    /// itself.
     #[wasm_bindgen(js_name = filterAnswer)]
-    pub fn filter_answer(
-        &self,
-        answer_utf8: &[u8],
-        collection: Option<String>,
-        request_id_json: &str,
-        status: u16,
-    ) -> JsValue {
+    pub fn filter_answer(&self, answer_utf8: &[u8], collection: Option<String>, request_id_json: &str) -> JsValue {
         let settings = match &self.settings {
             Ok(s) => s,
             Err(e) => return error("settings", e),
@@ -242,11 +230,7 @@ impl Guard {
         // costs ten. `bytes: null`: the answer goes out as it came (most do), and no copy crosses back. A
         // rewritten answer's UTF-8 bytes are set into it, and Express sends them as they are; a string would be
         // decoded here and encoded again on its way out.
-        let sent = text.as_deref().map_or(answer_utf8, str::as_bytes);
-        let outcome = (sent.len() <= INLINE_OUTCOME_BYTES).then(|| crate::response::outcome(status, Some(sent)));
-        let answer = to_js(&Answer::Ok(
-            json!({ "bytes": null, "findings": findings_json, "blocked": blocked, "outcome": outcome }),
-        ));
+        let answer = to_js(&Answer::Ok(json!({ "bytes": null, "findings": findings_json, "blocked": blocked })));
         let Some(text) = text else { return answer };
         with_member(answer, "bytes", &js_sys::Uint8Array::from(text.as_bytes()).into())
     }
@@ -299,6 +283,14 @@ impl Default for Guard {
     fn default() -> Self {
         Guard::new()
     }
+}
+
+/// The sample traffic of [`crate::warm_up`], for the extension to run through the core's exports when it
+/// loads: `{ok: {schema, context, messages, answers}}` (`schema` and `context` as JSON text).
+#[wasm_bindgen(js_name = warmUpSamples)]
+pub fn warm_up_samples() -> JsValue {
+    use crate::warm_up::{answers, CONTEXT, MESSAGES, SCHEMA};
+    to_js(&Answer::Ok(json!({ "schema": SCHEMA, "context": CONTEXT, "messages": MESSAGES, "answers": answers() })))
 }
 
 /// Sums up the answer Directus gave (UTF-8 bytes), for the audit log.

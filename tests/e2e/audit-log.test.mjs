@@ -62,7 +62,7 @@ test('a row carries who, what, where and how it ended', async () => {
 });
 
 test("a row's outcome is the error Directus answered, whether the guard filtered the answer or not", async () => {
-	// With the guard on, the answer filter works the outcome out; switched off, the batch does.
+	// On, the guard filters the answer before it is summed up; off, it does not.
 	for (const enabled of [true, false]) {
 		await directus.api('PATCH', '/settings', { mcp_guard_enabled: enabled });
 		const { result, rows } = await withAudit(directus, () =>
