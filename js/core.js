@@ -13,7 +13,7 @@ const WARM_UP_ROUNDS = 150;
 function warmUp(rounds) {
 	const samples = warmUpSamples();
 	if (samples.error) throw new Error(samples.error.message);
-	const { schema, context, messages, answers } = samples.ok;
+	const { schema, context, messages, answers, collection } = samples.ok;
 	const guard = new Guard();
 	try {
 		for (const loaded of [guard.setSchema(schema), guard.setSettings('{}')]) if (loaded.error) throw new Error(loaded.error.message);
@@ -21,7 +21,7 @@ function warmUp(rounds) {
 		for (let round = 0; round < rounds; round++) {
 			for (const message of messages) guard.inspect(message, context, undefined);
 			for (const bytes of answerBytes) {
-				guard.filterAnswer(bytes, 'articles', '1');
+				guard.filterAnswer(bytes, collection, '1');
 				outcome(200, bytes);
 			}
 		}

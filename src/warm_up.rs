@@ -34,6 +34,9 @@ pub const MESSAGES: &[&str] = &[
     r#"{"jsonrpc":"2.0","id":5,"method":"tools/list"}"#,
 ];
 
+/// The collection the answers' rows belong to.
+pub const ANSWER_COLLECTION: &str = "articles";
+
 /// Answers Directus sends back: 20 plain rows; 20 rows with a secret field, a key in the text and HTML to
 /// look into; a tool error. The same answers go through the outcome summary.
 pub fn answers() -> Vec<String> {
@@ -109,7 +112,7 @@ mod tests {
 
         let protection = &settings.as_ref().unwrap().protection;
         let prefilter = Prefilter::new(protection);
-        let ctx = AnswerContext { collection: Some("articles"), relations: &relations };
+        let ctx = AnswerContext { collection: Some(ANSWER_COLLECTION), relations: &relations };
         let answers = answers();
         let filtered: Vec<_> = answers
             .iter()

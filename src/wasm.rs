@@ -286,11 +286,18 @@ impl Default for Guard {
 }
 
 /// The sample traffic of [`crate::warm_up`], for the extension to run through the core's exports when it
-/// loads: `{ok: {schema, context, messages, answers}}` (`schema` and `context` as JSON text).
+/// loads: `{ok: {schema, context, messages, answers, collection}}` (`schema` and `context` as JSON text;
+/// `collection`, the one the answers' rows belong to).
 #[wasm_bindgen(js_name = warmUpSamples)]
 pub fn warm_up_samples() -> JsValue {
-    use crate::warm_up::{answers, CONTEXT, MESSAGES, SCHEMA};
-    to_js(&Answer::Ok(json!({ "schema": SCHEMA, "context": CONTEXT, "messages": MESSAGES, "answers": answers() })))
+    use crate::warm_up::{answers, ANSWER_COLLECTION, CONTEXT, MESSAGES, SCHEMA};
+    to_js(&Answer::Ok(json!({
+        "schema": SCHEMA,
+        "context": CONTEXT,
+        "messages": MESSAGES,
+        "answers": answers(),
+        "collection": ANSWER_COLLECTION,
+    })))
 }
 
 /// Sums up the answer Directus gave (UTF-8 bytes), for the audit log.
