@@ -3,7 +3,9 @@
 // 1. Real Directus 12.4.0 instances on SQLite, same data: one with the guard, one without, and optionally one
 //    with the guard as built from an earlier commit (BENCH_BASELINE=<git ref>), to measure a regression
 //    directly. An MCP SDK client calls them all, interleaved in random order call by call, so all see the
-//    same machine load. Prints p50/p99 of an items read and an items update, and ratios. The calls run in
+//    same machine load. Prints p50/p99 of an items read and an items update, ratios, each process's CPU per
+//    call, and the CPU the guard adds per call (steadier than the ratio, which also moves with how fast
+//    Directus's own work runs that day). The calls run in
 //    rounds; the p50 ratio reported is the median of the rounds' ratios, which shared machines need (an
 //    A/A run, both instances unguarded, moves by about 2 points between runs).
 // 2. The core's decision time per call in Node (the built WASM, no Directus), in µs.
@@ -230,6 +232,11 @@ if (Object.values(e2e).every((r) => Object.values(r.cpuPerCall).every(Number.isF
 		const c = r.cpuPerCall;
 		console.log(`| ${kind} | ${names.map((n) => fmt(c[n], 3)).join(' | ')} | ${pairs.map(([a, b]) => fmt(c[a] / c[b], 3)).join(' | ')} |`);
 	}
+	// The difference is what the guard adds; the ratio also moves with how fast Directus's own work runs that day.
+	const [guarded, unguarded] = pairs[0];
+	console.log(`
+CPU the guard adds per call (${guarded} − ${unguarded}), ms:`);
+	for (const [kind, r] of Object.entries(e2e)) console.log(`- ${kind}: ${fmt(r.cpuPerCall[guarded] - r.cpuPerCall[unguarded], 3)} ms`);
 }
 const core = await coreDecisionTime();
 console.log('\nCore decision time in Node (WASM inspect: parse, classify, decide, audit record), µs per call:');
