@@ -5,9 +5,9 @@
 //    directly. An MCP SDK client calls them all, interleaved in random order call by call, so all see the
 //    same machine load. Prints p50/p99 of an items read and an items update, ratios, each process's CPU per
 //    call, and the CPU the guard adds per call (steadier than the ratio, which also moves with how fast
-//    Directus's own work runs that day). The calls run in
-//    rounds; the p50 ratio reported is the median of the rounds' ratios, which shared machines need (an
-//    A/A run, both instances unguarded, moves by about 2 points between runs).
+//    Directus's own work runs that day). The calls run in rounds; the p50 ratio reported is the median of
+//    the rounds' ratios, which shared machines need (an A/A run, both instances unguarded, moves by about 2
+//    points between runs).
 // 2. The core's decision time per call in Node (the built WASM, no Directus), in µs.
 //
 // Options (env): BENCH_ROUNDS (default 5), BENCH_CALLS (per round, kind and instance; default 200),
