@@ -161,7 +161,7 @@ async function coreDecisionTime() {
 	const guard = new Guard();
 	guard.setSchema(JSON.stringify({ primary_keys: { articles: 'id', comments: 'id' }, singletons: [], relations: [{ collection: 'comments', field: 'article', related_collection: 'articles', one_field: 'comments', one_collection_field: null, one_deselect_action: 'delete' }] }));
 	guard.setSettings(JSON.stringify({ mcp_guard_enabled: true, mcp_allow_deletes: false }));
-	const context = JSON.stringify({ tool_mode: 'legacy', caller: { user: 'u', role: 'r', admin: false, ip: '127.0.0.1', user_agent: 'bench', oauth_client: null }, accepts_json: true });
+	const context = JSON.stringify({ tool_mode: 'legacy', caller: { user: 'u', role: 'r', admin: false, ip: '127.0.0.1', user_agent: 'bench', oauth_client: null }, accepts_json: true, received_ms: Date.now() });
 	const messages = {
 		'items read': { action: 'read', collection: 'articles', query: { fields: ['id', 'title'], limit: 20 } },
 		'nested update': { action: 'update', collection: 'articles', keys: [1], data: { title: 'x', comments: { create: [{ body: 'a' }], delete: [3] } } },
@@ -170,6 +170,8 @@ async function coreDecisionTime() {
 	for (const [name, args] of Object.entries(messages)) {
 		const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'items', arguments: args } });
 		const n = 20_000;
+		const first = guard.inspect(body, context, undefined);
+		if (!first.ok?.audit) throw new Error(`the core could not judge the ${name} message: ${JSON.stringify(first)}`);
 		for (let i = 0; i < 2000; i++) guard.inspect(body, context, undefined);
 		const started = performance.now();
 		for (let i = 0; i < n; i++) guard.inspect(body, context, undefined);

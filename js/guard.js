@@ -96,7 +96,10 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	// Marks what Directus does while serving a mutating MCP call, for the delete tripwire.
 	const requestContext = createRequestContext();
 
-	/** The context the core judges a message in: tool mode, caller, and the caller's local time. */
+	/**
+	 * The context the core judges a message in: tool mode, caller, the caller's local time, and when the
+	 * message arrived (the audit record's id starts with it).
+	 */
 	function contextOf(req, caller = callerOf(req)) {
 		const zone = settings.timeZone();
 		return {
@@ -104,6 +107,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 			caller,
 			accepts_json: acceptsJson(req),
 			local_time: zone ? clock.localTime(zone) : null,
+			received_ms: Date.now(),
 		};
 	}
 

@@ -56,9 +56,12 @@ pub struct AuditRecord<'a> {
     pub mutating: bool,
 }
 
-/// Random (v4) UUIDs for audit rows, so the JS side can insert a row and update it later by id.
+/// Time-ordered (v7) UUIDs for audit rows, so the JS side can insert a row and update it later by id.
 ///
-/// Seeded once from the OS (getrandom); a generator, not a system call per row: measured inside Directus,
+/// Each starts with the time the message arrived, so new rows land at the end of the log's key index instead
+/// of anywhere in it: in a knex and SQLite measurement (batches of 30 rows into a log of 20,000), a row cost
+/// about 66 µs of CPU instead of 82, the disk writes about half. The rest is random, from a generator seeded
+/// once from the OS (getrandom), not a system call per row: measured inside Directus,
 /// `crypto.getRandomValues` per call cost more than the rest of the judgement.
 pub struct RecordIds(fastrand::Rng);
 
@@ -69,11 +72,13 @@ impl RecordIds {
         Ok(RecordIds(fastrand::Rng::with_seed(u64::from_le_bytes(seed))))
     }
 
-    pub fn next_id(&mut self) -> String {
+    /// A UUIDv7 (RFC 9562) for a message that arrived at `unix_ms`.
+    pub fn next_id(&mut self, unix_ms: u64) -> String {
         let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&self.0.u64(..).to_le_bytes());
-        b[8..].copy_from_slice(&self.0.u64(..).to_le_bytes());
-        b[6] = (b[6] & 0x0f) | 0x40;
+        b[..6].copy_from_slice(&unix_ms.to_be_bytes()[2..]);
+        b[6..14].copy_from_slice(&self.0.u64(..).to_le_bytes());
+        b[14..].copy_from_slice(&self.0.u16(..).to_le_bytes());
+        b[6] = (b[6] & 0x0f) | 0x70;
         b[8] = (b[8] & 0x3f) | 0x80;
         let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
         format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
@@ -234,13 +239,17 @@ mod tests {
     }
 
     #[test]
-    fn record_ids_are_distinct_v4_uuids() {
+    fn record_ids_are_distinct_v7_uuids_in_the_order_of_their_times() {
         let mut ids = RecordIds::seeded().unwrap();
-        let id = ids.next_id();
+        let at = 1_764_115_200_123;
+        let id = ids.next_id(at);
         assert_eq!(id.len(), 36);
-        assert_eq!(&id[14..15], "4");
+        assert_eq!(&id[..13], "019abd75-b87b", "the first 48 bits are the time in ms");
+        assert_eq!(&id[14..15], "7");
         assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
-        assert_ne!(id, ids.next_id());
-        assert_ne!(id, RecordIds::seeded().unwrap().next_id());
+        assert_ne!(id, ids.next_id(at), "ids of the same millisecond differ");
+        assert_ne!(id, RecordIds::seeded().unwrap().next_id(at));
+        let later: Vec<String> = [at + 1, at + 1000, at + 86_400_000].iter().map(|&t| ids.next_id(t)).collect();
+        assert!(id < later[0] && later[0] < later[1] && later[1] < later[2], "{id} {later:?}");
     }
 }

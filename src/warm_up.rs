@@ -21,7 +21,7 @@ pub const SCHEMA: &str = r#"{
 }"#;
 
 /// A non-admin caller, as the JS side describes it.
-pub const CONTEXT: &str = r#"{"tool_mode": "legacy", "accepts_json": true, "local_time": null,
+pub const CONTEXT: &str = r#"{"tool_mode": "legacy", "accepts_json": true, "local_time": null, "received_ms": 1764115200000,
     "caller": {"user": "00000000-0000-4000-8000-000000000001", "role": "00000000-0000-4000-8000-000000000002",
                "admin": false, "ip": "127.0.0.1", "user_agent": "mcp-guard warm-up", "oauth_client": null}}"#;
 

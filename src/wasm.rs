@@ -62,6 +62,8 @@ struct InspectContext {
     accepts_json: bool,
     #[serde(default)]
     local_time: Option<LocalTime>,
+    /// When the message arrived (Unix ms): the audit record's id starts with it.
+    received_ms: u64,
 }
 
 /// What the JS side must know about settings that are in force: the time zone to read the clock in, when
@@ -160,7 +162,7 @@ impl Guard {
         }
     }
 
-    /// Judges one message. `context_json` is `{tool_mode, caller, accepts_json, local_time}`; `facts_json`
+    /// Judges one message. `context_json` is `{tool_mode, caller, accepts_json, local_time, received_ms}`; `facts_json`
     /// is what the core asked for with `{ok: {needs: "flows"}}` (`{flows}`) or `{ok: {needs: "file", id}}`
     /// (`{file}`).
     pub fn inspect(&mut self, body_json: &str, context_json: &str, facts_json: Option<String>) -> JsValue {
@@ -174,7 +176,7 @@ impl Guard {
             Some(Err(e)) => return error("facts", e),
         };
         let record_id = match self.ids.as_mut() {
-            Some(ids) => ids.next_id(),
+            Some(ids) => ids.next_id(ctx.received_ms),
             None => return error("random", "no random seed was available when the guard started"),
         };
         let request = Request {

@@ -90,6 +90,10 @@ test('a nested delete is refused with a tool error and recorded', async () => {
 	assert.equal(row?.decision, 'denied');
 	assert.equal(row?.outcome, 'tool-error:MCP_GUARD_DENIED');
 	assert.equal(row?.user, 'user-1');
+	// A time-ordered UUID (v7) that starts with when the message arrived, so rows append to the key index.
+	assert.match(row.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+	const idTime = parseInt(row.id.slice(0, 8) + row.id.slice(9, 13), 16);
+	assert.ok(Math.abs(idTime - row.timestamp.getTime()) < 1000, `${row.id} vs ${row.timestamp.toISOString()}`);
 });
 
 test('an allowed write is recorded before it runs, then completed', async () => {
