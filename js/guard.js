@@ -100,14 +100,14 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	 * The context the core judges a message in: tool mode, caller, the caller's local time, and when the
 	 * message arrived (the audit record's id starts with it).
 	 */
-	function contextOf(req, caller = callerOf(req)) {
+	function contextOf(req, caller = callerOf(req), receivedAt = Date.now()) {
 		const zone = settings.timeZone();
 		return {
 			tool_mode: toolModeOf(req),
 			caller,
 			accepts_json: acceptsJson(req),
 			local_time: zone ? clock.localTime(zone) : null,
-			received_ms: Date.now(),
+			received_ms: receivedAt,
 		};
 	}
 
@@ -129,7 +129,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 		let findings = null;
 		const json = res.json.bind(res);
 		res.json = (value) => {
-			// What is sent: JSON text, or UTF-8 bytes when the answer filter read it.
+			// What is sent: JSON text, or a Buffer of UTF-8 bytes when the answer filter read it.
 			let sent;
 			try {
 				let text = JSON.stringify(value);
@@ -146,9 +146,9 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				sent = withheldAnswer(value?.id, error?.message);
 				findings = JSON.stringify({ withheld: String(error?.message) });
 			}
-			body = typeof sent === 'string' || Buffer.isBuffer(sent) ? sent : Buffer.from(sent.buffer, sent.byteOffset, sent.byteLength);
+			body = sent;
 			if (!res.get('Content-Type')) res.set('Content-Type', 'application/json; charset=utf-8');
-			return res.send(body);
+			return res.send(sent);
 		};
 		res.once('close', () => {
 			const status = res.statusCode;
@@ -162,14 +162,16 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	}
 
 	/**
-	 * Redaction and injection defence on the way out: the answer to send is UTF-8 bytes, as they came or the
-	 * core's in their place. Whatever the core cannot check is replaced by its tool error; if the core itself
-	 * fails, by the guard's own: an answer is never sent unchecked.
+	 * Redaction and injection defence on the way out: the answer to send is a `Buffer` of UTF-8 bytes, as they
+	 * came or the core's in their place. Whatever the core cannot check is replaced by its tool error; if the
+	 * core itself fails, by the guard's own: an answer is never sent unchecked.
 	 */
 	function filterAnswer(text, { collection, requestId }) {
-		const bytes = Buffer.from(text, 'utf8');
+		const bytes = bytesOf(text);
 		const answer = core.guard.filterAnswer(bytes, collection ?? undefined, JSON.stringify(requestId ?? null));
-		if (answer.ok) return { body: answer.ok.bytes ?? bytes, findings: answer.ok.findings };
+		const rewritten = answer.ok?.bytes;
+		if (rewritten) return { body: Buffer.from(rewritten.buffer, rewritten.byteOffset, rewritten.byteLength), findings: answer.ok.findings };
+		if (answer.ok) return { body: bytes, findings: answer.ok.findings };
 		logger.error(`[mcp-guard] could not filter an answer, withholding it: ${answer.error?.message}`);
 		return { body: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }) };
 	}
@@ -185,7 +187,8 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				const synced = schema.sync(req.schema);
 				if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
 				await settings.refresh();
-				judgement = await judge(req.body, contextOf(req));
+				// The record's id and its row's timestamp tell the same time.
+				judgement = await judge(req.body, contextOf(req, callerOf(req), timestamp.getTime()));
 			} catch (error) {
 				logger.error(`[mcp-guard] could not judge a /mcp message, refusing it: ${error?.stack ?? error}`);
 				const record = unjudgedRecord(req, { ...FAIL_CLOSED.internalError, reason: `${FAIL_CLOSED.internalError.reason}: ${error?.message}` });

@@ -93,7 +93,7 @@ test('a nested delete is refused with a tool error and recorded', async () => {
 	// A time-ordered UUID (v7) that starts with when the message arrived, so rows append to the key index.
 	assert.match(row.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 	const idTime = parseInt(row.id.slice(0, 8) + row.id.slice(9, 13), 16);
-	assert.ok(Math.abs(idTime - row.timestamp.getTime()) < 1000, `${row.id} vs ${row.timestamp.toISOString()}`);
+	assert.equal(idTime, row.timestamp.getTime(), `${row.id} vs ${row.timestamp.toISOString()}`);
 });
 
 test('an allowed write is recorded before it runs, then completed', async () => {
