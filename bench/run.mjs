@@ -157,6 +157,7 @@ async function endToEnd(variants, { groups = {}, startOrder = shuffled(variants)
 
 async function coreDecisionTime() {
 	const { initSync, Guard } = await import('../pkg/mcp_guard.js');
+	const { readJudgement } = await import('../js/core.js');
 	initSync({ module: readFileSync(new URL('../dist/mcp_guard_bg.wasm', import.meta.url)) });
 	const guard = new Guard();
 	guard.setSchema(JSON.stringify({ primary_keys: { articles: 'id', comments: 'id' }, singletons: [], relations: [{ collection: 'comments', field: 'article', related_collection: 'articles', one_field: 'comments', one_collection_field: null, one_deselect_action: 'delete' }] }));
@@ -170,11 +171,11 @@ async function coreDecisionTime() {
 	for (const [name, args] of Object.entries(messages)) {
 		const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'items', arguments: args } });
 		const n = 20_000;
-		const first = guard.inspect(body, context, undefined);
+		const first = readJudgement(guard.inspect(body, context, undefined));
 		if (!first.ok?.audit) throw new Error(`the core could not judge the ${name} message: ${JSON.stringify(first)}`);
-		for (let i = 0; i < 2000; i++) guard.inspect(body, context, undefined);
+		for (let i = 0; i < 2000; i++) readJudgement(guard.inspect(body, context, undefined));
 		const started = performance.now();
-		for (let i = 0; i < n; i++) guard.inspect(body, context, undefined);
+		for (let i = 0; i < n; i++) readJudgement(guard.inspect(body, context, undefined));
 		out[name] = ((performance.now() - started) * 1000) / n;
 	}
 	return out;

@@ -7,6 +7,33 @@ const WASM_FILE = 'mcp_guard_bg.wasm';
 const WARM_UP_ROUNDS = 150;
 
 /**
+ * The core's judgement of a message: its JSON answer, then, for a judgement, a newline and the audit record's
+ * JSON (src/wasm.rs says why it crosses as text). The record stays text (`ok.audit`) until its row is written.
+ */
+export function readJudgement(text) {
+	const cut = text.indexOf('\n');
+	if (cut < 0) return JSON.parse(text);
+	const answer = JSON.parse(text.slice(0, cut));
+	if (answer.ok) answer.ok.audit = text.slice(cut + 1);
+	return answer;
+}
+
+/** What the answer filter says when an answer goes out as it came, with nothing to record. */
+const PASSED = Object.freeze({ ok: Object.freeze({ bytes: null, findings: null }) });
+
+/**
+ * The answer filter's bytes: none when the answer passes as it came; else a JSON header and, when the
+ * answer was rewritten, a newline and the UTF-8 answer to send instead (`ok.bytes`).
+ */
+export function readFiltered(out) {
+	if (out.length === 0) return PASSED;
+	const cut = out.indexOf(0x0a);
+	const header = JSON.parse(Buffer.from(out.buffer, out.byteOffset, cut < 0 ? out.length : cut).toString('utf8'));
+	if (header.ok) header.ok.bytes = header.ok.rewritten && cut >= 0 ? out.subarray(cut + 1) : null;
+	return header;
+}
+
+/**
  * Runs the core's sample traffic through a guard of its own, through the same exports and glue the guard
  * calls, so that V8 has optimised both before the first real call.
  */
@@ -19,9 +46,9 @@ function warmUp(rounds) {
 		for (const loaded of [guard.setSchema(schema), guard.setSettings('{}')]) if (loaded.error) throw new Error(loaded.error.message);
 		const answerBytes = answers.map((answer) => Buffer.from(answer, 'utf8'));
 		for (let round = 0; round < rounds; round++) {
-			for (const message of messages) guard.inspect(message, context, undefined);
+			for (const message of messages) readJudgement(guard.inspect(message, context, undefined));
 			for (const bytes of answerBytes) {
-				guard.filterAnswer(bytes, collection, '1');
+				readFiltered(guard.filterAnswer(bytes, collection, '1'));
 				outcome(200, bytes);
 			}
 		}
@@ -39,5 +66,14 @@ export function loadCore(logger) {
 		// Only speed depends on it: the guard works the same without it.
 		logger.warn(`[mcp-guard] the core's warm-up failed (${error?.message}); its first calls will be slower`);
 	}
-	return { guard: new Guard(), outcome, filterListing };
+	const guard = new Guard();
+	return {
+		guard,
+		/** `{ok: judgement}` (its `audit` as JSON text), `{ok: {needs}}` or `{error}`. */
+		inspect: (body, context, facts) => readJudgement(guard.inspect(body, context, facts)),
+		/** `{ok: {bytes, findings}}` (`bytes`: the UTF-8 answer to send instead, or null) or `{error}`. */
+		filterAnswer: (bytes, collection, requestId) => readFiltered(guard.filterAnswer(bytes, collection, requestId)),
+		outcome,
+		filterListing,
+	};
 }

@@ -114,10 +114,10 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	async function judge(body, context) {
 		const bodyText = JSON.stringify(body ?? null);
 		const contextText = JSON.stringify(context);
-		let answer = core.guard.inspect(bodyText, contextText, undefined);
+		let answer = core.inspect(bodyText, contextText, undefined);
 		// The core asks for what only the database knows, then judges again with it.
-		if (answer.ok?.needs === 'flows') answer = core.guard.inspect(bodyText, contextText, JSON.stringify({ flows: await loadFlowGraph(database) }));
-		else if (answer.ok?.needs === 'file') answer = core.guard.inspect(bodyText, contextText, JSON.stringify({ file: await loadFileFolder(database, answer.ok.id) }));
+		if (answer.ok?.needs === 'flows') answer = core.inspect(bodyText, contextText, JSON.stringify({ flows: await loadFlowGraph(database) }));
+		else if (answer.ok?.needs === 'file') answer = core.inspect(bodyText, contextText, JSON.stringify({ file: await loadFileFolder(database, answer.ok.id) }));
 		if (answer.error) throw new Error(`${answer.error.kind}: ${answer.error.message}`);
 		if (answer.ok?.needs) throw new Error(`the core still needs ${answer.ok.needs} after it was loaded`);
 		return answer.ok;
@@ -168,7 +168,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	 */
 	function filterAnswer(text, { collection, requestId }) {
 		const bytes = bytesOf(text);
-		const answer = core.guard.filterAnswer(bytes, collection ?? undefined, JSON.stringify(requestId ?? null));
+		const answer = core.filterAnswer(bytes, collection ?? undefined, JSON.stringify(requestId ?? null));
 		const rewritten = answer.ok?.bytes;
 		if (rewritten) return { body: Buffer.from(rewritten.buffer, rewritten.byteOffset, rewritten.byteLength), findings: answer.ok.findings };
 		if (answer.ok) return { body: bytes, findings: answer.ok.findings };

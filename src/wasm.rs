@@ -32,10 +32,13 @@ enum Answer<T: Serialize> {
     Error { kind: &'static str, message: String },
 }
 
+fn to_text<T: Serialize>(answer: &Answer<T>) -> String {
+    serde_json::to_string(answer)
+        .unwrap_or_else(|e| format!(r#"{{"error":{{"kind":"serialize","message":{}}}}}"#, Value::String(e.to_string())))
+}
+
 fn to_js<T: Serialize>(answer: &Answer<T>) -> JsValue {
-    let text = serde_json::to_string(answer).unwrap_or_else(|e| {
-        format!(r#"{{"error":{{"kind":"serialize","message":{}}}}}"#, Value::String(e.to_string()))
-    });
+    let text = to_text(answer);
     js_sys::JSON::parse(&text).unwrap_or_else(|_| JsValue::from_str(&text))
 }
 
@@ -43,16 +46,17 @@ fn error(kind: &'static str, message: impl ToString) -> JsValue {
     to_js::<()>(&Answer::Error { kind, message: message.to_string() })
 }
 
-/// `answer` (`{ok: {…}}`) with `value` set as `ok[name]`: for what crosses better as itself than inside JSON.
-fn with_member(answer: JsValue, name: &str, value: &JsValue) -> JsValue {
-    let set = js_sys::Reflect::get(&answer, &JsValue::from_str("ok"))
-        .and_then(|ok| js_sys::Reflect::set(&ok, &JsValue::from_str(name), value))
-        .unwrap_or(false);
-    if set {
-        answer
-    } else {
-        error("answer", format!("the answer's {name} could not be handed over"))
-    }
+fn error_text(kind: &'static str, message: impl ToString) -> String {
+    to_text::<()>(&Answer::Error { kind, message: message.to_string() })
+}
+
+/// What `filterAnswer` says about an answer it passed on changed, or with findings.
+#[derive(Serialize)]
+struct FilterHeader<'a> {
+    /// JSON text of the findings, for the audit row.
+    findings: Option<&'a str>,
+    /// The rewritten answer follows the header.
+    rewritten: bool,
 }
 
 #[derive(Deserialize)]
@@ -165,19 +169,24 @@ impl Guard {
     /// Judges one message. `context_json` is `{tool_mode, caller, accepts_json, local_time, received_ms}`; `facts_json`
     /// is what the core asked for with `{ok: {needs: "flows"}}` (`{flows}`) or `{ok: {needs: "file", id}}`
     /// (`{file}`).
-    pub fn inspect(&mut self, body_json: &str, context_json: &str, facts_json: Option<String>) -> JsValue {
+    ///
+    /// Answers JSON text: the tagged answer, then, for a judgement, a newline and the audit record's JSON
+    /// (serde_json writes no raw newline). Text, not a JS value built from here: every call from WASM into
+    /// JS (a parse, a property set) costs a crossing, and inside Directus, where each call starts cold,
+    /// those crossings took more time than the parse itself.
+    pub fn inspect(&mut self, body_json: &str, context_json: &str, facts_json: Option<String>) -> String {
         let ctx: InspectContext = match serde_json::from_str(context_json) {
             Ok(c) => c,
-            Err(e) => return error("context", e),
+            Err(e) => return error_text("context", e),
         };
         let loaded = match facts_json.as_deref().map(serde_json::from_str::<LoadedFacts>) {
             None => LoadedFacts::default(),
             Some(Ok(facts)) => facts,
-            Some(Err(e)) => return error("facts", e),
+            Some(Err(e)) => return error_text("facts", e),
         };
         let record_id = match self.ids.as_mut() {
             Some(ids) => ids.next_id(ctx.received_ms),
-            None => return error("random", "no random seed was available when the guard started"),
+            None => return error_text("random", "no random seed was available when the guard started"),
         };
         let request = Request {
             body: body_json,
@@ -191,36 +200,42 @@ impl Guard {
         match inspect(&request, &self.relations, &loaded) {
             // The audit record crosses as JSON text of its own: most records wait in JS, unread, until their
             // row is written, and one string held for up to a second costs the garbage collector less than
-            // the tree of objects it parses into. Set beside the judgement rather than inside its JSON, it is
+            // the tree of objects it parses into. Beside the judgement rather than inside its JSON, it is
             // escaped once, not twice.
             Inspection::Judged(judgement) => {
-                with_member(to_js(&Answer::Ok(&judgement)), "audit", &JsValue::from_str(&judgement.audit))
+                let mut text = to_text(&Answer::Ok(&judgement));
+                text.push('\n');
+                text.push_str(&judgement.audit);
+                text
             }
-            Inspection::NeedsFlows => to_js(&Answer::Ok(json!({ "needs": "flows" }))),
-            Inspection::NeedsFile(id) => to_js(&Answer::Ok(json!({ "needs": "file", "id": id }))),
-            Inspection::Unrecordable(message) => error("audit", message),
+            Inspection::NeedsFlows => to_text(&Answer::Ok(json!({ "needs": "flows" }))),
+            Inspection::NeedsFile(id) => to_text(&Answer::Ok(json!({ "needs": "file", "id": id }))),
+            Inspection::Unrecordable(message) => error_text("audit", message),
         }
     }
 
-    /// Redacts and scans an answer on its way to the client. Returns `{bytes, findings, blocked}`: `bytes`, the
-    /// UTF-8 answer to send instead (a tool error in place of an answer that could not be checked), `findings`
-    /// as JSON text for the audit row. The answer comes in as UTF-8 bytes (a `Buffer`), which cross with one
-    /// native copy; a string would be copied character by character in JS, which cost more than the scan
-    /// itself.
+    /// Redacts and scans an answer on its way to the client. The answer comes in as UTF-8 bytes (a `Buffer`),
+    /// which cross with one native copy; a string would be copied character by character in JS, which cost
+    /// more than the scan itself.
+    ///
+    /// Answers bytes. None: the answer goes out as it came, with nothing to record (most answers), and
+    /// nothing is parsed on the JS side. Otherwise a JSON header, the tagged answer (`{ok: {findings,
+    /// rewritten}}`, `findings` as JSON text for the audit row), and when `rewritten`, a newline and the
+    /// UTF-8 answer to send instead (a tool error in place of an answer that could not be checked), which
+    /// Express sends as it is; a string would be decoded in JS and encoded again on its way out.
     #[wasm_bindgen(js_name = filterAnswer)]
-    pub fn filter_answer(&self, answer_utf8: &[u8], collection: Option<String>, request_id_json: &str) -> JsValue {
+    pub fn filter_answer(&self, answer_utf8: &[u8], collection: Option<String>, request_id_json: &str) -> Vec<u8> {
         let settings = match &self.settings {
             Ok(s) => s,
-            Err(e) => return error("settings", e),
+            Err(e) => return error_text("settings", e).into_bytes(),
         };
         let ctx = AnswerContext { collection: collection.as_deref(), relations: &self.relations };
         let prefilter = self.prefilter.as_ref();
-        let (text, findings, blocked, failure) = match filter_answer(answer_utf8, &ctx, &settings.protection, prefilter)
-        {
-            Ok(f) => (f.text, f.findings, f.blocked, None),
+        let (text, findings, failure) = match filter_answer(answer_utf8, &ctx, &settings.protection, prefilter) {
+            Ok(f) => (f.text, f.findings, None),
             Err(err) => {
                 let id = serde_json::from_str(request_id_json).unwrap_or(Value::Null);
-                (Some(unfilterable_answer(id, &err).to_string()), Findings::default(), true, Some(err.to_string()))
+                (Some(unfilterable_answer(id, &err).to_string()), Findings::default(), Some(err.to_string()))
             }
         };
         let findings_json = match (&failure, findings.is_empty()) {
@@ -228,13 +243,17 @@ impl Guard {
             (None, true) => None,
             (None, false) => Some(serde_json::to_string(&findings).unwrap_or_default()),
         };
-        // The answer is JSON like every other export's: one call into JS, where building the object key by key
-        // costs ten. `bytes: null`: the answer goes out as it came (most do), and no copy crosses back. A
-        // rewritten answer's UTF-8 bytes are set into it, and Express sends them as they are; a string would be
-        // decoded here and encoded again on its way out.
-        let answer = to_js(&Answer::Ok(json!({ "bytes": null, "findings": findings_json, "blocked": blocked })));
-        let Some(text) = text else { return answer };
-        with_member(answer, "bytes", &js_sys::Uint8Array::from(text.as_bytes()).into())
+        if text.is_none() && findings_json.is_none() {
+            return Vec::new();
+        }
+        let header = FilterHeader { findings: findings_json.as_deref(), rewritten: text.is_some() };
+        let mut out = to_text(&Answer::Ok(header)).into_bytes();
+        if let Some(text) = text {
+            out.reserve_exact(1 + text.len());
+            out.push(b'\n');
+            out.extend_from_slice(text.as_bytes());
+        }
+        out
     }
 
     /// The second layer: may this delete, seen by a filter hook inside an MCP request, go ahead?
