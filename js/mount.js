@@ -14,9 +14,18 @@ const MOUNTED = Symbol.for('mcp-guard.trampoline-mounted');
 /** False when the extension was loaded after Directus built its routes: the guard then sees no request. */
 export const isTrampolineMounted = () => globalThis[MOUNTED] === true;
 
-async function liveGuard(emitter) {
+/**
+ * The live guard, or null. Read from the emitter's own list of listeners, which Directus's `Emitter` keeps
+ * in its `filterEmitter` (eventemitter2): synchronous, where `emitFilter` builds a context and awaits each
+ * listener, which took 12 to 14 µs per request inside Directus. An emitter without that list is asked
+ * through `emitFilter`. Either way the list is read on every request, so an unloaded guard is never used.
+ */
+function liveGuard(emitter) {
 	try {
-		return await emitter.emitFilter(LIVE_GUARD_EVENT, null);
+		const listeners = emitter.filterEmitter?.listeners?.(LIVE_GUARD_EVENT);
+		if (!Array.isArray(listeners)) return emitter.emitFilter(LIVE_GUARD_EVENT, null).catch(() => null);
+		// Like emitFilter, the last listener's answer wins.
+		return listeners.length > 0 ? (listeners[listeners.length - 1](null) ?? null) : null;
 	} catch {
 		return null;
 	}

@@ -182,6 +182,28 @@ test('with no live guard the trampoline refuses everything', async () => {
 	assert.equal(JSON.parse(json.result.content[0].text)[0].rule, 'guard.not-loaded');
 });
 
+test('through an emitter without a listener list, the trampoline asks emitFilter: the guard judges, and unloaded it refuses', async () => {
+	const plain = fakeEmitter({ listenerList: false });
+	const mounted = Symbol.for('mcp-guard.trampoline-mounted');
+	delete globalThis[mounted];
+	try {
+		const failing = () => {
+			throw new Error('no services here');
+		};
+		const handlers = registerHook(hook, { database: fakeDatabase().database, emitter: plain, logger: silentLogger, services: {}, getSchema: failing, env: {} });
+		const other = await mount({ handlers });
+		const nested = await through(other, fakeRequest(call('items', { action: 'update', collection: 'articles', keys: [1], data: { comments: { delete: [4] } } })));
+		assert.equal(nested.nextCalled, false);
+		assert.equal(JSON.parse(nested.json.result.content[0].text)[0].rule, 'deletes.disabled');
+		plain.offAll();
+		const unloaded = await through(other, fakeRequest(call('items', { action: 'read', collection: 'articles' })));
+		assert.equal(unloaded.nextCalled, false);
+		assert.equal(JSON.parse(unloaded.json.result.content[0].text)[0].rule, 'guard.not-loaded');
+	} finally {
+		globalThis[mounted] = true;
+	}
+});
+
 test('trigger-flow is judged by the flow graph read from the database', async () => {
 	const loaded = load({ flows: [{ id: 'f1' }], operations: [{ id: 'o1', flow: 'f1', type: 'exec', options: '{"code":"module.exports = () => 1"}' }] });
 	const { json } = await through(app, fakeRequest(call('trigger-flow', { id: 'f1', collection: 'articles' })));

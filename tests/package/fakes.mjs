@@ -33,8 +33,11 @@ export function fakeDatabase({ settingsRow = {}, failInserts = false, failInsert
 	return { database, inserted, updated, statements, tables };
 }
 
-/** Directus's extension-local emitter, reduced to what the guard uses. */
-export function fakeEmitter() {
+/**
+ * Directus's extension-local emitter, reduced to what the guard uses. `listenerList: false` leaves out the
+ * `filterEmitter` whose listener list the trampoline reads, as an emitter of another shape might.
+ */
+export function fakeEmitter({ listenerList = true } = {}) {
 	const filters = new Map();
 	return {
 		onFilter: (event, handler) => filters.set(event, [...(filters.get(event) ?? []), handler]),
@@ -44,6 +47,7 @@ export function fakeEmitter() {
 			return value;
 		},
 		offAll: () => filters.clear(),
+		...(listenerList ? { filterEmitter: { listeners: (event) => [...(filters.get(event) ?? [])] } } : {}),
 	};
 }
 
