@@ -29,7 +29,10 @@ export function readFiltered(out) {
 	if (out.length === 0) return PASSED;
 	const cut = out.indexOf(0x0a);
 	const header = JSON.parse(Buffer.from(out.buffer, out.byteOffset, cut < 0 ? out.length : cut).toString('utf8'));
-	if (header.ok) header.ok.bytes = header.ok.rewritten && cut >= 0 ? out.subarray(cut + 1) : null;
+	if (!header.ok) return header;
+	// A rewritten answer without its bytes must not let the original out: it is an error, so the guard withholds.
+	if (header.ok.rewritten && cut < 0) return { error: { kind: 'answer', message: 'the rewritten answer was missing from the core\'s reply' } };
+	header.ok.bytes = header.ok.rewritten ? out.subarray(cut + 1) : null;
 	return header;
 }
 

@@ -53,7 +53,7 @@ fn error_text(kind: &'static str, message: impl ToString) -> String {
     to_text::<()>(&Answer::Error { kind, message: message.to_string() })
 }
 
-/// What `filterAnswer` says about an answer it passed on changed, or with findings.
+/// The header `filterAnswer` hands back for an answer it rewrote or found something in.
 #[derive(Serialize)]
 struct FilterHeader<'a> {
     /// JSON text of the findings, for the audit row.
@@ -221,8 +221,8 @@ impl Guard {
     /// which cross with one native copy; a string would be copied character by character in JS, which cost
     /// more than the scan itself.
     ///
-    /// Answers bytes. None: the answer goes out as it came, with nothing to record (most answers), and
-    /// nothing is parsed on the JS side. Otherwise a JSON header, the tagged answer (`{ok: {findings,
+    /// Answers bytes: none at all when the answer goes out as it came with nothing to record (most answers),
+    /// so the JS side has nothing to parse. Otherwise a JSON header, the tagged answer (`{ok: {findings,
     /// rewritten}}`, `findings` as JSON text for the audit row), and when `rewritten`, a newline and the
     /// UTF-8 answer to send instead (a tool error in place of an answer that could not be checked), which
     /// Express sends as it is; a string would be decoded in JS and encoded again on its way out.
