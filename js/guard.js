@@ -248,7 +248,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				remedy: judgement.remedy || null,
 				collections: record.collections,
 				effects: record.effects,
-				hidden_tools: judgement.hide_tools,
+				hidden_tools: judgement.hide_tools ?? [],
 			};
 		},
 

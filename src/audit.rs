@@ -9,21 +9,22 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
 
-/// Who sent the message, as Directus authenticated it (`req.accountability`).
+/// Who sent the message, as Directus authenticated it (`req.accountability`). Borrowed from the context's
+/// JSON text where it can be: it is read for every message, and only the record's text outlives the call.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub struct Caller {
-    #[serde(default)]
-    pub user: Option<String>,
-    #[serde(default)]
-    pub role: Option<String>,
+pub struct Caller<'a> {
+    #[serde(default, borrow)]
+    pub user: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub role: Option<Cow<'a, str>>,
     #[serde(default)]
     pub admin: bool,
-    #[serde(default)]
-    pub ip: Option<String>,
-    #[serde(default)]
-    pub user_agent: Option<String>,
-    #[serde(default)]
-    pub oauth_client: Option<String>,
+    #[serde(default, borrow)]
+    pub ip: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub user_agent: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub oauth_client: Option<Cow<'a, str>>,
 }
 
 /// One row of `mcp_guard_log`, as far as the core knows it before the call runs. The JS side adds the

@@ -20,7 +20,7 @@ pub struct Request<'a> {
     /// The JSON text of the message.
     pub body: &'a str,
     pub tool_mode: ToolMode,
-    pub caller: &'a Caller,
+    pub caller: &'a Caller<'a>,
     /// The policy settings in force, or why they cannot be used.
     pub settings: &'a Result<Settings, SettingsError>,
     /// Whether the client accepts a JSON answer. Directus answers 405 to those that do not (e.g. an SSE
@@ -31,23 +31,29 @@ pub struct Request<'a> {
     pub record_id: String,
 }
 
+/// Crosses to JS as JSON on every call. Empty members are left out (JS reads them as absent), because in
+/// place the parse's time grows with the members.
 #[derive(Debug, Serialize)]
 pub struct Judgement {
     pub allowed: bool,
     pub rule: &'static str,
     pub reason: String,
+    #[serde(skip_serializing_if = "str::is_empty")]
     pub remedy: &'static str,
     /// What to answer instead of running the call (denials only).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub response: Option<Value>,
     /// HTTP status of that answer.
     pub status: u16,
     /// The call may change data: its audit row is written before it runs.
     pub mutating: bool,
     /// Tools to take out of the answer (`tools/list`, registry `search`): the caller may not use them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hide_tools: Vec<&'static str>,
     /// The answer must pass the redaction and injection filter on its way out.
     pub filter_answer: bool,
     /// The collection the answer's rows belong to, for per-collection field lists and record names.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub answer_collection: Option<String>,
     /// The audit record as JSON text. It crosses to JS on its own (see `wasm::Guard::inspect`).
     #[serde(skip)]

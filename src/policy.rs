@@ -238,7 +238,7 @@ impl Verdict {
 
 /// Who is calling, from where and when.
 pub struct Subject<'a> {
-    pub caller: &'a Caller,
+    pub caller: &'a Caller<'a>,
     /// The caller's time in the working hours' time zone; `None` when the JS side could not tell.
     pub local_time: Option<LocalTime>,
 }
@@ -256,9 +256,9 @@ pub fn mode_of(caller: &Caller, settings: &Settings) -> Mode {
     let access = &settings.access;
     caller
         .user
-        .as_ref()
+        .as_deref()
         .and_then(|u| access.user_modes.get(u))
-        .or_else(|| caller.role.as_ref().and_then(|r| access.role_modes.get(r)))
+        .or_else(|| caller.role.as_deref().and_then(|r| access.role_modes.get(r)))
         .copied()
         .unwrap_or(access.default_mode)
 }
@@ -273,7 +273,7 @@ pub fn admit(subject: &Subject, settings: &Settings) -> Result<Admission, Verdic
         ));
     }
     let roles = &settings.access.mcp_roles;
-    if !roles.is_empty() && !caller.admin && !caller.role.as_ref().is_some_and(|r| roles.contains(r)) {
+    if !roles.is_empty() && !caller.admin && !caller.role.as_deref().is_some_and(|r| roles.contains(r)) {
         return Err(Verdict::deny(Rule::NotDedicatedRole, "this user's role is not one of the Dedicated MCP Roles"));
     }
     let mode = mode_of(caller, settings);

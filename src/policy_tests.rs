@@ -23,7 +23,7 @@ fn effect(kind: EffectKind, collection: &str) -> Effect {
     Effect::new(kind, collection, KeyScope::Keys(1), "test")
 }
 
-fn caller(user: &str, role: &str) -> Caller {
+fn caller<'a>(user: &'a str, role: &'a str) -> Caller<'a> {
     Caller { user: Some(user.into()), role: Some(role.into()), ip: Some("10.1.2.3".into()), ..Caller::default() }
 }
 

@@ -79,6 +79,7 @@ mod tests {
     use crate::relations::{RelationIndex, SchemaFacts};
     use crate::response::outcome;
     use crate::settings::Settings;
+    use serde::Deserialize;
     use serde_json::{Map, Value};
 
     /// The samples take the paths they are there for: allowed and refused decisions, a redacting walk.
@@ -87,7 +88,7 @@ mod tests {
         let facts: SchemaFacts = serde_json::from_str(SCHEMA).unwrap();
         let relations = RelationIndex::new(facts);
         let context: Value = serde_json::from_str(CONTEXT).unwrap();
-        let caller: Caller = serde_json::from_value(context["caller"].clone()).unwrap();
+        let caller = Caller::deserialize(&context["caller"]).unwrap();
         let settings = Settings::from_row(&Map::new(), &Directory::default());
         let decisions: Vec<(bool, &str)> = MESSAGES
             .iter()

@@ -63,9 +63,10 @@ struct FilterHeader<'a> {
 }
 
 #[derive(Deserialize)]
-struct InspectContext {
+struct InspectContext<'a> {
     tool_mode: ToolMode,
-    caller: Caller,
+    #[serde(borrow)]
+    caller: Caller<'a>,
     accepts_json: bool,
     #[serde(default)]
     local_time: Option<LocalTime>,
