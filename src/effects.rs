@@ -436,10 +436,12 @@ fn walk_row(
         return;
     }
     for (field, value) in fields {
+        // Most fields are not relational: the path is written out only for those that are.
+        let Some(relation) = ctx.relations.field(collection, field) else { continue };
         let here = format!("{path}.{field}");
-        match ctx.relations.field(collection, field) {
-            Some(FieldRelation::ManyToOne { related }) => nested_row(ctx, related, value, &here, depth, out),
-            Some(FieldRelation::ManyToAny { collection_field, .. }) => {
+        match relation {
+            FieldRelation::ManyToOne { related } => nested_row(ctx, related, value, &here, depth, out),
+            FieldRelation::ManyToAny { collection_field, .. } => {
                 match fields.get(collection_field).and_then(Value::as_str) {
                     Some(related) => nested_row(ctx, related, value, &here, depth, out),
                     None if value.is_object() => out.push(Effect::unknown(format!(
@@ -448,10 +450,9 @@ fn walk_row(
                     None => {}
                 }
             }
-            Some(FieldRelation::OneToMany { many, deselect }) => {
+            FieldRelation::OneToMany { many, deselect } => {
                 one_to_many(ctx, many, *deselect, value, state, &here, depth, out)
             }
-            None => {}
         }
     }
 }

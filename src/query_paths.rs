@@ -67,19 +67,19 @@ impl Walker<'_> {
         }
         for key in ["fields", "sort", "groupBy"] {
             for path in strings(query.get(key)) {
-                self.path(collection, path.trim_start_matches('-'), &format!("{at}.{key}"));
+                self.path(collection, path.trim_start_matches('-'), at, key);
             }
         }
         if let Some(Value::Object(aggregate)) = query.get("aggregate") {
             for paths in aggregate.values() {
                 for path in strings(Some(paths)) {
-                    self.path(collection, path, &format!("{at}.aggregate"));
+                    self.path(collection, path, at, "aggregate");
                 }
             }
         }
         if let Some(Value::Object(alias)) = query.get("alias") {
             for path in alias.values().filter_map(Value::as_str) {
-                self.path(collection, path, &format!("{at}.alias"));
+                self.path(collection, path, at, "alias");
             }
         }
         if let Some(filter) = query.get("filter") {
@@ -93,15 +93,20 @@ impl Walker<'_> {
         }
     }
 
-    /// A dotted field path: every segment followed by another one opens its related collection.
-    fn path(&mut self, collection: &str, path: &str, at: &str) {
-        let segments: Vec<&str> = strip_function(path).split('.').map(strip_function).collect();
+    /// A dotted field path, found at `{at}.{key}`: every segment followed by another one opens its related
+    /// collection. Where it was found is written out only for what it reaches: most paths reach nothing.
+    fn path(&mut self, collection: &str, path: &str, at: &str, key: &str) {
+        let stripped = strip_function(path);
+        if !stripped.contains('.') {
+            return;
+        }
+        let segments: Vec<&str> = stripped.split('.').map(strip_function).collect();
         let mut here: Vec<String> = vec![collection.to_string()];
         for segment in &segments[..segments.len().saturating_sub(1)] {
             let mut next = Vec::new();
             for c in &here {
                 for related in self.follow(c, segment) {
-                    self.reach(&related, format!("{at}: {path}"));
+                    self.reach(&related, format!("{at}.{key}: {path}"));
                     next.push(related);
                 }
             }
@@ -143,15 +148,14 @@ impl Walker<'_> {
                     } else if let Some(target) = follow_reverse(key) {
                         self.reach(&target, format!("{at}: {key}"));
                         self.filter(&target, value, at, depth + 1);
-                    } else {
-                        let path = format!("{at}: {key}");
+                    } else if value
+                        .as_object()
+                        .is_some_and(|o| o.keys().any(|k| !k.starts_with('_') || is_quantifier(k)))
+                    {
                         // A relational key with a nested object compares fields of the related rows.
-                        if value.as_object().is_some_and(|o| o.keys().any(|k| !k.starts_with('_') || is_quantifier(k)))
-                        {
-                            for related in self.follow(collection, key) {
-                                self.reach(&related, path.clone());
-                                self.filter(&related, value, at, depth + 1);
-                            }
+                        for related in self.follow(collection, key) {
+                            self.reach(&related, format!("{at}: {key}"));
+                            self.filter(&related, value, at, depth + 1);
                         }
                     }
                 }
