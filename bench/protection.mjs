@@ -24,7 +24,7 @@ const pct = (n) => `${fmt(n * 100)}%`;
 
 if (!process.env.BENCH_NO_BUILD) build();
 const { initSync, Guard } = await import('../pkg/mcp_guard.js');
-const { readFiltered } = await import('../js/core.js');
+const { requestCalls } = await import('../js/core.js');
 initSync({ module: readFileSync(join(repoRoot, 'dist', 'mcp_guard_bg.wasm')) });
 
 /** The relational facts the guard holds in Directus: the answer filter looks fields up in them. */
@@ -37,19 +37,20 @@ const SCHEMA = {
 	],
 };
 
+/** A core guard with `settings`, as the extension calls it on a request's path. */
 function guardWith(settings) {
 	const guard = new Guard();
 	const schema = guard.setSchema(JSON.stringify(SCHEMA));
 	if (schema.error) throw new Error(schema.error.message);
 	const answer = guard.setSettings(JSON.stringify(settings));
 	if (answer.error) throw new Error(answer.error.message);
-	return guard;
+	return requestCalls(guard);
 }
 
 /** The findings the shipping pipeline reports for one text, as a tool result would carry it. */
 function findingsFor(guard, text) {
 	const answer = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text }] } });
-	const out = readFiltered(guard.filterAnswer(Buffer.from(answer, 'utf8'), undefined, '1'));
+	const out = guard.filterAnswer(Buffer.from(answer, 'utf8'), undefined, '1');
 	if (out.error) throw new Error(out.error.message);
 	return out.ok.findings ? JSON.parse(out.ok.findings) : { redactions: {}, injections: [] };
 }
@@ -165,8 +166,8 @@ function throughput() {
 			const bytes = Buffer.from(text, 'utf8');
 			// What the guard does in Directus: encode the answer, then filter it. And the core's part alone.
 			const measures = {
-				filter: () => readFiltered(guard.filterAnswer(Buffer.from(text, 'utf8'), 'articles', '1')),
-				core: () => readFiltered(guard.filterAnswer(bytes, 'articles', '1')),
+				filter: () => guard.filterAnswer(Buffer.from(text, 'utf8'), 'articles', '1'),
+				core: () => guard.filterAnswer(bytes, 'articles', '1'),
 				stringify: () => JSON.stringify(value),
 			};
 			// Ten rounds, the three measures taking turns; the best round of each counts (these machines are

@@ -157,9 +157,10 @@ async function endToEnd(variants, { groups = {}, startOrder = shuffled(variants)
 
 async function coreDecisionTime() {
 	const { initSync, Guard } = await import('../pkg/mcp_guard.js');
-	const { readJudgement } = await import('../js/core.js');
+	const { requestCalls } = await import('../js/core.js');
 	initSync({ module: readFileSync(new URL('../dist/mcp_guard_bg.wasm', import.meta.url)) });
 	const guard = new Guard();
+	const calls = requestCalls(guard);
 	guard.setSchema(JSON.stringify({ primary_keys: { articles: 'id', comments: 'id' }, singletons: [], relations: [{ collection: 'comments', field: 'article', related_collection: 'articles', one_field: 'comments', one_collection_field: null, one_deselect_action: 'delete' }] }));
 	guard.setSettings(JSON.stringify({ mcp_guard_enabled: true, mcp_allow_deletes: false }));
 	const context = JSON.stringify({ tool_mode: 'legacy', caller: { user: 'u', role: 'r', admin: false, ip: '127.0.0.1', user_agent: 'bench', oauth_client: null }, accepts_json: true, received_ms: Date.now() });
@@ -171,11 +172,11 @@ async function coreDecisionTime() {
 	for (const [name, args] of Object.entries(messages)) {
 		const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'items', arguments: args } });
 		const n = 20_000;
-		const first = readJudgement(guard.inspect(body, context, undefined));
+		const first = calls.inspect(body, context, undefined);
 		if (!first.ok?.audit) throw new Error(`the core could not judge the ${name} message: ${JSON.stringify(first)}`);
-		for (let i = 0; i < 2000; i++) readJudgement(guard.inspect(body, context, undefined));
+		for (let i = 0; i < 2000; i++) calls.inspect(body, context, undefined);
 		const started = performance.now();
-		for (let i = 0; i < n; i++) readJudgement(guard.inspect(body, context, undefined));
+		for (let i = 0; i < n; i++) calls.inspect(body, context, undefined);
 		out[name] = ((performance.now() - started) * 1000) / n;
 	}
 	return out;

@@ -10,7 +10,7 @@ const WARM_UP_ROUNDS = 150;
  * The core's judgement of a message: its JSON answer, then, for a judgement, a newline and the audit record's
  * JSON (src/wasm.rs says why it crosses as text). The record stays text (`ok.audit`) until its row is written.
  */
-export function readJudgement(text) {
+function readJudgement(text) {
 	const cut = text.indexOf('\n');
 	if (cut < 0) return JSON.parse(text);
 	const answer = JSON.parse(text.slice(0, cut));
@@ -23,17 +23,28 @@ const PASSED = Object.freeze({ ok: Object.freeze({ bytes: null, findings: null }
 
 /**
  * The answer filter's bytes: none when the answer passes as it came; else a JSON header and, when the
- * answer was rewritten, a newline and the UTF-8 answer to send instead (`ok.bytes`).
+ * answer was rewritten, a newline and the UTF-8 answer to send instead (`ok.bytes`, a `Buffer`, which
+ * Express sends as it is).
  */
-export function readFiltered(out) {
+function readFiltered(out) {
 	if (out.length === 0) return PASSED;
 	const cut = out.indexOf(0x0a);
 	const header = JSON.parse(Buffer.from(out.buffer, out.byteOffset, cut < 0 ? out.length : cut).toString('utf8'));
 	if (!header.ok) return header;
 	// A rewritten answer without its bytes must not let the original out: it is an error, so the guard withholds.
 	if (header.ok.rewritten && cut < 0) return { error: { kind: 'answer', message: 'the rewritten answer was missing from the core\'s reply' } };
-	header.ok.bytes = header.ok.rewritten ? out.subarray(cut + 1) : null;
+	header.ok.bytes = header.ok.rewritten ? Buffer.from(out.buffer, out.byteOffset + cut + 1, out.length - cut - 1) : null;
 	return header;
+}
+
+/** The two calls on every request's path, with the core's replies read into `{ok}` or `{error}`. */
+export function requestCalls(guard) {
+	return {
+		/** `{ok: judgement}` (its `audit` as JSON text), `{ok: {needs}}` or `{error}`. */
+		inspect: (body, context, facts) => readJudgement(guard.inspect(body, context, facts)),
+		/** `{ok: {bytes, findings}}` (`bytes`: the UTF-8 answer to send instead, or null) or `{error}`. */
+		filterAnswer: (bytes, collection, requestId) => readFiltered(guard.filterAnswer(bytes, collection, requestId)),
+	};
 }
 
 /**
@@ -48,10 +59,11 @@ function warmUp(rounds) {
 	try {
 		for (const loaded of [guard.setSchema(schema), guard.setSettings('{}')]) if (loaded.error) throw new Error(loaded.error.message);
 		const answerBytes = answers.map((answer) => Buffer.from(answer, 'utf8'));
+		const calls = requestCalls(guard);
 		for (let round = 0; round < rounds; round++) {
-			for (const message of messages) readJudgement(guard.inspect(message, context, undefined));
+			for (const message of messages) calls.inspect(message, context, undefined);
 			for (const bytes of answerBytes) {
-				readFiltered(guard.filterAnswer(bytes, collection, '1'));
+				calls.filterAnswer(bytes, collection, '1');
 				outcome(200, bytes);
 			}
 		}
@@ -70,13 +82,5 @@ export function loadCore(logger) {
 		logger.warn(`[mcp-guard] the core's warm-up failed (${error?.message}); its first calls will be slower`);
 	}
 	const guard = new Guard();
-	return {
-		guard,
-		/** `{ok: judgement}` (its `audit` as JSON text), `{ok: {needs}}` or `{error}`. */
-		inspect: (body, context, facts) => readJudgement(guard.inspect(body, context, facts)),
-		/** `{ok: {bytes, findings}}` (`bytes`: the UTF-8 answer to send instead, or null) or `{error}`. */
-		filterAnswer: (bytes, collection, requestId) => readFiltered(guard.filterAnswer(bytes, collection, requestId)),
-		outcome,
-		filterListing,
-	};
+	return { guard, ...requestCalls(guard), outcome, filterListing };
 }

@@ -170,7 +170,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 		const bytes = bytesOf(text);
 		const answer = core.filterAnswer(bytes, collection ?? undefined, JSON.stringify(requestId ?? null));
 		const rewritten = answer.ok?.bytes;
-		if (rewritten) return { body: Buffer.from(rewritten.buffer, rewritten.byteOffset, rewritten.byteLength), findings: answer.ok.findings };
+		if (rewritten) return { body: rewritten, findings: answer.ok.findings };
 		if (answer.ok) return { body: bytes, findings: answer.ok.findings };
 		logger.error(`[mcp-guard] could not filter an answer, withholding it: ${answer.error?.message}`);
 		return { body: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }) };
