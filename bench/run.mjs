@@ -170,7 +170,7 @@ async function coreDecisionTime() {
 	};
 	const out = {};
 	for (const [name, args] of Object.entries(messages)) {
-		const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'items', arguments: args } });
+		const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'items', arguments: args } }));
 		const n = 20_000;
 		const first = calls.inspect(body, context, undefined);
 		if (!first.ok?.audit) throw new Error(`the core could not judge the ${name} message: ${JSON.stringify(first)}`);

@@ -40,7 +40,8 @@ function readFiltered(out) {
 /** The two calls on every request's path, with the core's replies read into `{ok}` or `{error}`. */
 export function requestCalls(guard) {
 	return {
-		/** `{ok: judgement}` (its `audit` as JSON text), `{ok: {needs}}` or `{error}`. */
+		/** `{ok: judgement}` (its `audit` as JSON text), `{ok: {needs}}` or `{error}`. `body`: the message's
+		 * UTF-8 JSON bytes. */
 		inspect: (body, context, facts) => readJudgement(guard.inspect(body, context, facts)),
 		/** `{ok: {bytes, findings}}` (`bytes`: the UTF-8 answer to send instead, or null) or `{error}`. */
 		filterAnswer: (bytes, collection, requestId) => readFiltered(guard.filterAnswer(bytes, collection, requestId)),
@@ -58,10 +59,10 @@ function warmUp(rounds) {
 	const guard = new Guard();
 	try {
 		for (const loaded of [guard.setSchema(schema), guard.setSettings('{}')]) if (loaded.error) throw new Error(loaded.error.message);
-		const answerBytes = answers.map((answer) => Buffer.from(answer, 'utf8'));
+		const [messageBytes, answerBytes] = [messages, answers].map((texts) => texts.map((text) => Buffer.from(text, 'utf8')));
 		const calls = requestCalls(guard);
 		for (let round = 0; round < rounds; round++) {
-			for (const message of messages) calls.inspect(message, context, undefined);
+			for (const message of messageBytes) calls.inspect(message, context, undefined);
 			for (const bytes of answerBytes) {
 				calls.filterAnswer(bytes, collection, '1');
 				outcome(200, bytes);

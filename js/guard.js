@@ -32,6 +32,29 @@ function acceptsJson(req) {
 	return accepts;
 }
 
+/** A charset parameter of a Content-Type header. */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+
+/** Whether the body came as UTF-8, the only charset the core reads (MCP's own; body-parser also reads UTF-16). */
+function sentAsUtf8(req) {
+	const type = req.headers?.['content-type'];
+	if (type === undefined || type === 'application/json') return true;
+	const charset = CHARSET.exec(type)?.[1];
+	return charset === undefined || /^utf-?8$/i.test(charset);
+}
+
+/**
+ * The message as UTF-8 JSON bytes for the core. Directus's body parser keeps the bytes it parsed as
+ * `req.rawBody`, which spares writing the parsed body out again (measured in place, `JSON.stringify` and the
+ * string's copy into the core cost more than the native copy of the bytes). A body in another charset, or a
+ * request with no parsed body, is written out from `req.body`, which is what Directus runs.
+ */
+function messageBytes(req) {
+	const raw = req.rawBody;
+	if (Buffer.isBuffer(raw) && sentAsUtf8(req)) return raw;
+	return Buffer.from(JSON.stringify(req.body ?? null), 'utf8');
+}
+
 // Exactly Directus's own test (ai/mcp/server.js), so both sides agree on the mode.
 const toolModeOf = (req) => (req.query?.tool_mode === 'registry' ? 'registry' : 'legacy');
 
@@ -111,13 +134,13 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 		};
 	}
 
-	async function judge(body, context) {
-		const bodyText = JSON.stringify(body ?? null);
+	/** Judges a message, given as UTF-8 JSON bytes, in its context. */
+	async function judge(bytes, context) {
 		const contextText = JSON.stringify(context);
-		let answer = core.inspect(bodyText, contextText, undefined);
+		let answer = core.inspect(bytes, contextText, undefined);
 		// The core asks for what only the database knows, then judges again with it.
-		if (answer.ok?.needs === 'flows') answer = core.inspect(bodyText, contextText, JSON.stringify({ flows: await loadFlowGraph(database) }));
-		else if (answer.ok?.needs === 'file') answer = core.inspect(bodyText, contextText, JSON.stringify({ file: await loadFileFolder(database, answer.ok.id) }));
+		if (answer.ok?.needs === 'flows') answer = core.inspect(bytes, contextText, JSON.stringify({ flows: await loadFlowGraph(database) }));
+		else if (answer.ok?.needs === 'file') answer = core.inspect(bytes, contextText, JSON.stringify({ file: await loadFileFolder(database, answer.ok.id) }));
 		if (answer.error) throw new Error(`${answer.error.kind}: ${answer.error.message}`);
 		if (answer.ok?.needs) throw new Error(`the core still needs ${answer.ok.needs} after it was loaded`);
 		return answer.ok;
@@ -188,7 +211,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
 				await settings.refresh();
 				// The record's id and its row's timestamp tell the same time.
-				judgement = await judge(req.body, contextOf(req, callerOf(req), timestamp.getTime()));
+				judgement = await judge(messageBytes(req), contextOf(req, callerOf(req), timestamp.getTime()));
 			} catch (error) {
 				logger.error(`[mcp-guard] could not judge a /mcp message, refusing it: ${error?.stack ?? error}`);
 				const record = unjudgedRecord(req, { ...FAIL_CLOSED.internalError, reason: `${FAIL_CLOSED.internalError.reason}: ${error?.message}` });
@@ -239,7 +262,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 			const synced = schema.sync(req.schema);
 			if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
 			await settings.refresh();
-			const judgement = await judge(message, { ...contextOf(req, caller), tool_mode: toolMode, accepts_json: true });
+			const judgement = await judge(Buffer.from(JSON.stringify(message ?? null), 'utf8'), { ...contextOf(req, caller), tool_mode: toolMode, accepts_json: true });
 			const record = JSON.parse(judgement.audit);
 			return {
 				decision: judgement.allowed ? 'allowed' : 'denied',

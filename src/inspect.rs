@@ -3,7 +3,7 @@
 use crate::audit::{redact_arguments, secrets_in_arguments, AuditRecord, Caller};
 use crate::effects::{classify, Classified, ClassifyError, Context, Effect, EffectKind, KeyScope, LEGACY_TOOLS};
 use crate::flows::FlowGraph;
-use crate::message::{parse_message_text, RpcMessage, ToolMode};
+use crate::message::{parse_message_json, RpcMessage, ToolMode};
 use crate::network::LocalTime;
 use crate::policy::FileFact;
 use crate::policy::{admit, check_deletes, decide, hidden_tools, Facts, Rule, Subject, Verdict};
@@ -17,8 +17,8 @@ use serde_json::Value;
 
 /// One message as the JS side hands it over.
 pub struct Request<'a> {
-    /// The JSON text of the message.
-    pub body: &'a str,
+    /// The message's JSON, as UTF-8 bytes.
+    pub body: &'a [u8],
     pub tool_mode: ToolMode,
     pub caller: &'a Caller<'a>,
     /// The policy settings in force, or why they cannot be used.
@@ -89,7 +89,7 @@ pub fn inspect(req: &Request, relations: &RelationIndex, loaded: &LoadedFacts) -
         );
         return judged(req, "none", None, None, false, verdict, None, 405, vec![]);
     }
-    let message = match parse_message_text(req.body) {
+    let message = match parse_message_json(req.body) {
         Ok(m) => m,
         Err(err) => {
             let verdict = Verdict::for_message_error(&err);
@@ -260,7 +260,7 @@ mod tests {
     fn run_as(body: &str, settings: Value, caller: &Caller, tool_mode: ToolMode) -> Inspection {
         let settings = Settings::from_row(&settings.as_object().cloned().unwrap_or_default(), &directory());
         let req = Request {
-            body,
+            body: body.as_bytes(),
             tool_mode,
             caller,
             settings: &settings,
@@ -276,7 +276,7 @@ mod tests {
         if !accepts_json {
             let settings = Settings::from_row(&Map::new(), &directory());
             let req = Request {
-                body,
+                body: body.as_bytes(),
                 tool_mode: ToolMode::Legacy,
                 caller: &caller,
                 settings: &settings,

@@ -68,10 +68,13 @@ pub enum MessageError {
     ToolNameNotString,
 }
 
-/// Reads the message from its JSON text. Text Node accepted can still be refused here, e.g. nesting deeper
-/// than serde_json's limit of 128: such a message is refused, not guessed at.
-pub fn parse_message_text(text: &str) -> Result<RpcMessage, MessageError> {
-    let body: Value = serde_json::from_str(text).map_err(|e| MessageError::Unreadable(e.to_string()))?;
+/// Reads the message from its UTF-8 JSON bytes, as the client sent them (less a byte order mark, which
+/// Directus's body parser drops too). Bytes Node accepted can still be refused here, e.g. nesting deeper than
+/// serde_json's limit of 128, or a number too large for a double, which Node reads as `Infinity`: such a
+/// message is refused, not guessed at.
+pub fn parse_message_json(bytes: &[u8]) -> Result<RpcMessage, MessageError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let body: Value = serde_json::from_slice(bytes).map_err(|e| MessageError::Unreadable(e.to_string()))?;
     parse_message(body)
 }
 
@@ -172,5 +175,24 @@ mod tests {
             parse_message(json!({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":3}})),
             Err(MessageError::ToolNameNotString)
         );
+    }
+
+    #[test]
+    fn reads_the_bytes_as_sent() {
+        let ping = br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#;
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), ping].concat();
+        assert_eq!(parse_message_json(&with_bom).map(|m| m.method().to_owned()), Ok("ping".to_owned()));
+        // Node reads the same as it reads a key given twice (the last wins) and the same escapes.
+        let twice = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"items","arguments":{"action":"read","action":"delet\u0065"}}}"#;
+        let Ok(RpcMessage::ToolCall { arguments: Some(args), .. }) = parse_message_json(twice) else { panic!() };
+        assert_eq!(args["action"], "delete");
+        // What Node would read differently is refused: not UTF-8, a number beyond a double, UTF-16.
+        for bytes in [
+            b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\xFF\"}".to_vec(),
+            br#"{"jsonrpc":"2.0","id":1e400,"method":"ping"}"#.to_vec(),
+            ping.iter().flat_map(|&b| [b, 0]).collect(),
+        ] {
+            assert!(matches!(parse_message_json(&bytes), Err(MessageError::Unreadable(_))), "{bytes:?}");
+        }
     }
 }

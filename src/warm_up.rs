@@ -94,7 +94,7 @@ mod tests {
             .iter()
             .map(|body| {
                 let req = Request {
-                    body,
+                    body: body.as_bytes(),
                     tool_mode: ToolMode::Legacy,
                     caller: &caller,
                     settings: &settings,

@@ -170,15 +170,17 @@ impl Guard {
         }
     }
 
-    /// Judges one message. `context_json` is `{tool_mode, caller, accepts_json, local_time, received_ms}`; `facts_json`
-    /// is what the core asked for with `{ok: {needs: "flows"}}` (`{flows}`) or `{ok: {needs: "file", id}}`
-    /// (`{file}`).
+    /// Judges one message, given as the UTF-8 JSON bytes the client sent (Directus keeps them as
+    /// `req.rawBody`): one native copy into the module, where the message as a string would first be
+    /// written out with `JSON.stringify` and then copied character by character. `context_json` is
+    /// `{tool_mode, caller, accepts_json, local_time, received_ms}`; `facts_json` is what the core asked for
+    /// with `{ok: {needs: "flows"}}` (`{flows}`) or `{ok: {needs: "file", id}}` (`{file}`).
     ///
     /// Answers JSON text: the tagged answer, then, for a judgement, a newline and the audit record's JSON
     /// (serde_json writes no raw newline). Text, not a JS value built from here: every call from WASM into
     /// JS (a parse, a property set) costs a crossing, and inside Directus, where each call starts cold,
     /// those crossings took more time than the parse itself.
-    pub fn inspect(&mut self, body_json: &str, context_json: &str, facts_json: Option<String>) -> String {
+    pub fn inspect(&mut self, body_utf8: &[u8], context_json: &str, facts_json: Option<String>) -> String {
         let ctx: InspectContext = match serde_json::from_str(context_json) {
             Ok(c) => c,
             Err(e) => return error_text("context", e),
@@ -193,7 +195,7 @@ impl Guard {
             None => return error_text("random", "no random seed was available when the guard started"),
         };
         let request = Request {
-            body: body_json,
+            body: body_utf8,
             tool_mode: ctx.tool_mode,
             caller: &ctx.caller,
             settings: &self.settings,

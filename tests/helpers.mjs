@@ -36,7 +36,7 @@ function httpRequest(url, { method, headers, body }) {
 	});
 }
 
-/** One raw HTTP request to /mcp. `body` may be an object (sent as JSON) or a string (sent as is). */
+/** One raw HTTP request to /mcp. `body` may be an object (sent as JSON), or a string or Buffer (sent as is). */
 export async function rawRpc(directus, token, body, { registry = false, method = 'POST', path = '/mcp', headers = {} } = {}) {
 	const { status, text } = await httpRequest(mcpUrl(directus, { registry, path }), {
 		method,
@@ -46,7 +46,7 @@ export async function rawRpc(directus, token, body, { registry = false, method =
 			...(token ? { Authorization: `Bearer ${token}` } : {}),
 			...headers,
 		},
-		body: typeof body === 'string' ? body : JSON.stringify(body),
+		body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
 	});
 	let json = null;
 	try {

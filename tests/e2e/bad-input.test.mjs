@@ -70,6 +70,28 @@ for (const [name, args, rule, pattern] of [
 	});
 }
 
+// The guard reads the bytes Directus's body parser kept (req.rawBody) when they are UTF-8, and what Directus
+// parsed otherwise: either way it judges what Directus runs.
+test('a message is judged whatever encoding the client sent it in', async () => {
+	const [comment] = await directus.api('GET', `/items/comments?filter[article][_eq]=${articleIds[0]}&fields=id&limit=1`);
+	const nestedDelete = toolCall('items', { action: 'update', collection: 'articles', keys: [articleIds[0]], data: { comments: { delete: [comment.id] } } });
+	const utf16 = Buffer.from(JSON.stringify(nestedDelete), 'utf16le');
+	const before = await count(directus, 'comments');
+	const refused = await withAudit(directus, () => rawRpc(directus, CONTENT_TOKEN, utf16, { headers: { 'Content-Type': 'application/json; charset=utf-16le' } }));
+	assert.equal(refused.result.status, 200, refused.result.text);
+	assert.equal(toolErrors(refused.result.json.result)[0].rule, 'deletes.disabled');
+	assert.equal(refused.rows[0].rule, 'deletes.disabled');
+	assert.equal(await count(directus, 'comments'), before);
+
+	// Body-parser drops a UTF-8 byte order mark, and so does the core.
+	const read = toolCall('items', { action: 'read', collection: 'articles', query: { fields: ['id'] } });
+	const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(read))]);
+	const passed = await withAudit(directus, () => rawRpc(directus, CONTENT_TOKEN, withBom, { headers: { 'Content-Type': 'application/json; charset=UTF-8' } }));
+	assert.equal(toolErrors(passed.result.json?.result), null, passed.result.text);
+	assert.equal(passed.rows[0].decision, 'allowed');
+	assert.equal(passed.rows[0].action, 'read');
+});
+
 test('an unknown tool is refused in both modes', async () => {
 	for (const registry of [false, true]) {
 		const { json } = await rawRpc(directus, CONTENT_TOKEN, toolCall('drop-database', {}), { registry });
