@@ -6,15 +6,25 @@ const WASM_FILE = 'mcp_guard_bg.wasm';
 /** Rounds of the core's sample traffic run when it loads (src/warm_up.rs says why): about 0.1 s, once. */
 const WARM_UP_ROUNDS = 150;
 
+const SHORT_FORM = '='.charCodeAt(0);
+const FILTERED = '1'.charCodeAt(0);
+
 /**
  * The core's judgement of a message: its JSON answer, then, for a judgement, a newline and the audit record's
  * JSON (src/wasm.rs says why it crosses as text). The record stays text (`ok.audit`) until its row is written.
+ * A call let through that changes nothing comes in short form instead of JSON (`Judgement::short_form` in
+ * src/inspect.rs): `=`, whether the answer is filtered, and the answer's collection.
  */
 function readJudgement(text) {
 	const cut = text.indexOf('\n');
 	if (cut < 0) return JSON.parse(text);
+	const audit = text.slice(cut + 1);
+	if (text.charCodeAt(0) === SHORT_FORM) {
+		const collection = cut > 2 ? text.slice(2, cut) : undefined;
+		return { ok: { allowed: true, status: 200, mutating: false, filter_answer: text.charCodeAt(1) === FILTERED, answer_collection: collection, audit } };
+	}
 	const answer = JSON.parse(text.slice(0, cut));
-	if (answer.ok) answer.ok.audit = text.slice(cut + 1);
+	if (answer.ok) answer.ok.audit = audit;
 	return answer;
 }
 

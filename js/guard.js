@@ -266,8 +266,9 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 			const record = JSON.parse(judgement.audit);
 			return {
 				decision: judgement.allowed ? 'allowed' : 'denied',
-				rule: judgement.rule,
-				reason: judgement.reason,
+				// From the record: a judgement in short form carries no rule or reason of its own.
+				rule: record.rule,
+				reason: record.reason,
 				remedy: judgement.remedy || null,
 				collections: record.collections,
 				effects: record.effects,

@@ -60,6 +60,35 @@ pub struct Judgement {
     pub audit: String,
 }
 
+impl Judgement {
+    /// The commonest judgement, a call let through that changes nothing, written short for the JS side:
+    /// `=`, then `1` or `0` (whether the answer is filtered), then the answer's collection, if any. Measured
+    /// inside Directus, parsing the JSON form in JS took 13 to 19 µs per read; this form is read with a few
+    /// character reads. `None` for every other judgement, and for a collection name that is not plainly
+    /// letters, digits, `_` and `-` (the line must not end early).
+    pub fn short_form(&self) -> Option<String> {
+        let plain = self.allowed
+            && !self.mutating
+            && self.status == 200
+            && self.response.is_none()
+            && self.hide_tools.is_empty()
+            && self.remedy.is_empty();
+        let collection = match self.answer_collection.as_deref() {
+            None => "",
+            Some(c) if !c.is_empty() && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') => c,
+            Some(_) => return None,
+        };
+        if !plain {
+            return None;
+        }
+        let mut line = String::with_capacity(2 + collection.len());
+        line.push('=');
+        line.push(if self.filter_answer { '1' } else { '0' });
+        line.push_str(collection);
+        Some(line)
+    }
+}
+
 #[derive(Debug)]
 pub enum Inspection {
     Judged(Box<Judgement>),
@@ -313,6 +342,27 @@ mod tests {
         assert_eq!(audit["mutating"], json!(true));
         let args = audit["arguments"].as_str().unwrap_or_default();
         assert!(args.contains("[redacted:password]") && !args.contains("hunter2"), "{args}");
+    }
+
+    #[test]
+    fn only_calls_let_through_that_change_nothing_come_in_short_form() {
+        let read = |collection: &str| {
+            let args = json!({"action": "read", "collection": collection});
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "items", "arguments": args}})
+                .to_string()
+        };
+        let short = |body: &str, settings: Value| judged(run(body, settings, true)).short_form();
+        assert_eq!(short(&read("articles"), json!({})).as_deref(), Some("=1articles"));
+        assert_eq!(short(&read("articles"), json!({"mcp_guard_enabled": false})).as_deref(), Some("=0articles"));
+        let init = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#;
+        assert_eq!(short(init, json!({})).as_deref(), Some("=1"));
+        // A name that could end the line early, a refusal, a call that writes, a list with tools left out.
+        assert_eq!(short(&read("articles\n=0"), json!({})), None);
+        assert_eq!(short(DELETE, json!({})), None);
+        assert_eq!(short(DELETE, json!({"mcp_allow_deletes": true})), None);
+        let user = Caller { user: Some("u1".into()), role: Some("r".into()), ..Caller::default() };
+        let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+        assert_eq!(judged(run_as(list, json!({}), &user, ToolMode::Legacy)).short_form(), None);
     }
 
     #[test]

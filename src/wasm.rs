@@ -177,7 +177,8 @@ impl Guard {
     /// with `{ok: {needs: "flows"}}` (`{flows}`) or `{ok: {needs: "file", id}}` (`{file}`).
     ///
     /// Answers JSON text: the tagged answer, then, for a judgement, a newline and the audit record's JSON
-    /// (serde_json writes no raw newline). Text, not a JS value built from here: every call from WASM into
+    /// (serde_json writes no raw newline). A call let through that changes nothing, the commonest
+    /// judgement, comes in its short form instead of the JSON answer (`Judgement::short_form`). Text, not a JS value built from here: every call from WASM into
     /// JS (a parse, a property set) costs a crossing, and inside Directus, where each call starts cold,
     /// those crossings took more time than the parse itself.
     pub fn inspect(&mut self, body_utf8: &[u8], context_json: &str, facts_json: Option<String>) -> String {
@@ -209,7 +210,7 @@ impl Guard {
             // the tree of objects it parses into. Beside the judgement rather than inside its JSON, it is
             // escaped once, not twice.
             Inspection::Judged(judgement) => {
-                let mut text = to_text(&Answer::Ok(&judgement));
+                let mut text = judgement.short_form().unwrap_or_else(|| to_text(&Answer::Ok(&judgement)));
                 text.push('\n');
                 text.push_str(&judgement.audit);
                 text
