@@ -163,7 +163,7 @@ async function coreDecisionTime() {
 	const calls = requestCalls(guard);
 	guard.setSchema(JSON.stringify({ primary_keys: { articles: 'id', comments: 'id' }, singletons: [], relations: [{ collection: 'comments', field: 'article', related_collection: 'articles', one_field: 'comments', one_collection_field: null, one_deselect_action: 'delete' }] }));
 	guard.setSettings(JSON.stringify({ mcp_guard_enabled: true, mcp_allow_deletes: false }));
-	const context = JSON.stringify({ tool_mode: 'legacy', caller: { user: 'u', role: 'r', admin: false, ip: '127.0.0.1', user_agent: 'bench', oauth_client: null }, accepts_json: true, received_ms: Date.now() });
+	const context = { tool_mode: 'legacy', caller: { user: 'u', role: 'r', admin: false, ip: '127.0.0.1', user_agent: 'bench', oauth_client: null }, accepts_json: true, received_ms: Date.now() };
 	const messages = {
 		'items read': { action: 'read', collection: 'articles', query: { fields: ['id', 'title'], limit: 20 } },
 		'nested update': { action: 'update', collection: 'articles', keys: [1], data: { title: 'x', comments: { create: [{ body: 'a' }], delete: [3] } } },

@@ -47,12 +47,49 @@ function readFiltered(out) {
 	return header;
 }
 
+/** Whether two objects have the same members, compared with `===`. */
+function sameMembers(a, b) {
+	let members = 0;
+	for (const key in a) {
+		if (a[key] !== b[key]) return false;
+		members += 1;
+	}
+	for (const _ in b) members -= 1;
+	return members === 0;
+}
+
+const MINUTES_PER_DAY = 24 * 60;
+/** Out of the week's range: the core refuses it rather than read a wrong time. */
+const NOT_A_MINUTE = 0xffff;
+
+/** The caller's local time as the core takes it: minutes since Monday 00:00. */
+function minuteOfWeek(localTime) {
+	if (localTime == null) return undefined;
+	const minute = localTime.weekday * MINUTES_PER_DAY + localTime.minute;
+	return Number.isInteger(minute) && minute >= 0 && minute < 7 * MINUTES_PER_DAY ? minute : NOT_A_MINUTE;
+}
+
 /** The two calls on every request's path, with the core's replies read into `{ok}` or `{error}`. */
 export function requestCalls(guard) {
+	// What a client calls in (tool mode, caller, Accept) stays the same call after call: its JSON is written
+	// again only when it changes, and the core keeps what it read from the last (src/wasm.rs).
+	let callerContext = null;
+	let callerContextJson = '';
+	function callerContextText({ tool_mode, caller, accepts_json }) {
+		const same = callerContext !== null && tool_mode === callerContext.tool_mode && accepts_json === callerContext.accepts_json && sameMembers(caller, callerContext.caller);
+		if (!same) {
+			callerContext = { tool_mode, caller: { ...caller }, accepts_json };
+			callerContextJson = JSON.stringify(callerContext);
+		}
+		return callerContextJson;
+	}
 	return {
-		/** `{ok: judgement}` (its `audit` as JSON text), `{ok: {needs}}` or `{error}`. `body`: the message's
-		 * UTF-8 JSON bytes. */
-		inspect: (body, context, facts) => readJudgement(guard.inspect(body, context, facts)),
+		/**
+		 * `{ok: judgement}` (its `audit` as JSON text), `{ok: {needs}}` or `{error}`. `body`: the message's
+		 * UTF-8 JSON bytes; `context`: `{tool_mode, caller, accepts_json, received_ms, local_time}`.
+		 */
+		inspect: (body, context, facts) =>
+			readJudgement(guard.inspect(body, callerContextText(context), context.received_ms, minuteOfWeek(context.local_time), facts)),
 		/** `{ok: {bytes, findings}}` (`bytes`: the UTF-8 answer to send instead, or null) or `{error}`. */
 		filterAnswer: (bytes, collection, requestId) => readFiltered(guard.filterAnswer(bytes, collection, requestId)),
 	};
@@ -65,7 +102,8 @@ export function requestCalls(guard) {
 function warmUp(rounds) {
 	const samples = warmUpSamples();
 	if (samples.error) throw new Error(samples.error.message);
-	const { schema, context, messages, answers, collection } = samples.ok;
+	const { schema, messages, answers, collection } = samples.ok;
+	const context = JSON.parse(samples.ok.context);
 	const guard = new Guard();
 	try {
 		for (const loaded of [guard.setSchema(schema), guard.setSettings('{}')]) if (loaded.error) throw new Error(loaded.error.message);

@@ -136,11 +136,10 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 
 	/** Judges a message, given as UTF-8 JSON bytes, in its context. */
 	async function judge(bytes, context) {
-		const contextText = JSON.stringify(context);
-		let answer = core.inspect(bytes, contextText, undefined);
+		let answer = core.inspect(bytes, context, undefined);
 		// The core asks for what only the database knows, then judges again with it.
-		if (answer.ok?.needs === 'flows') answer = core.inspect(bytes, contextText, JSON.stringify({ flows: await loadFlowGraph(database) }));
-		else if (answer.ok?.needs === 'file') answer = core.inspect(bytes, contextText, JSON.stringify({ file: await loadFileFolder(database, answer.ok.id) }));
+		if (answer.ok?.needs === 'flows') answer = core.inspect(bytes, context, JSON.stringify({ flows: await loadFlowGraph(database) }));
+		else if (answer.ok?.needs === 'file') answer = core.inspect(bytes, context, JSON.stringify({ file: await loadFileFolder(database, answer.ok.id) }));
 		if (answer.error) throw new Error(`${answer.error.kind}: ${answer.error.message}`);
 		if (answer.ok?.needs) throw new Error(`the core still needs ${answer.ok.needs} after it was loaded`);
 		return answer.ok;

@@ -27,6 +27,21 @@ pub struct Caller<'a> {
     pub oauth_client: Option<Cow<'a, str>>,
 }
 
+impl Caller<'_> {
+    /// The same caller, holding its own strings (to be kept beyond the text it was read from).
+    pub fn into_owned(self) -> Caller<'static> {
+        let own = |text: Option<Cow<'_, str>>| text.map(|t| Cow::Owned(t.into_owned()));
+        Caller {
+            user: own(self.user),
+            role: own(self.role),
+            admin: self.admin,
+            ip: own(self.ip),
+            user_agent: own(self.user_agent),
+            oauth_client: own(self.oauth_client),
+        }
+    }
+}
+
 /// One row of `mcp_guard_log`, as far as the core knows it before the call runs. The JS side adds the
 /// timestamp, the outcome and the duration. It borrows from the call it records: it is only ever written
 /// out as JSON text.

@@ -1,7 +1,6 @@
 //! Where and when MCP may be used: client IP ranges, working hours, and the hosts data may be sent to.
 
 use ipnet::IpNet;
-use serde::Deserialize;
 use std::net::IpAddr;
 
 /// Client IP ranges allowed to use MCP. Empty: any address.
@@ -43,13 +42,23 @@ impl IpAllowlist {
 
 /// The caller's wall-clock time in the configured time zone, worked out by the JS side (the core has no
 /// clock and no time zone data).
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LocalTime {
     /// 0 = Monday … 6 = Sunday.
     pub weekday: u8,
     /// Minutes since local midnight.
     pub minute: u16,
 }
+
+impl LocalTime {
+    /// From minutes since Monday 00:00 (how the JS side hands it over); `None` past the week's last minute.
+    pub fn from_minute_of_week(minutes: u16) -> Option<LocalTime> {
+        let weekday = u8::try_from(minutes / MINUTES_PER_DAY).ok().filter(|&day| usize::from(day) < DAYS.len())?;
+        Some(LocalTime { weekday, minute: minutes % MINUTES_PER_DAY })
+    }
+}
+
+const MINUTES_PER_DAY: u16 = 24 * 60;
 
 pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -180,6 +189,9 @@ mod tests {
         // Friday night's span runs into Saturday morning.
         assert!(night.contains(LocalTime { weekday: 5, minute: 100 }));
         assert!(!night.contains(LocalTime { weekday: 0, minute: 100 }));
+        assert_eq!(LocalTime::from_minute_of_week(4 * 1440 + 1400), Some(LocalTime { weekday: 4, minute: 1400 }));
+        assert_eq!(LocalTime::from_minute_of_week(7 * 1440 - 1), Some(LocalTime { weekday: 6, minute: 1439 }));
+        assert_eq!(LocalTime::from_minute_of_week(7 * 1440), None);
         assert_eq!(parse_clock("09:30"), Ok(570));
         assert!(parse_clock("25:00").is_err() && parse_clock("9").is_err());
     }

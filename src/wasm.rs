@@ -62,16 +62,21 @@ struct FilterHeader<'a> {
     rewritten: bool,
 }
 
+/// What a client calls in: the same call after call, so the JS side writes its JSON, and the core reads
+/// it, only when it changes (the last one is kept on both sides). Inside Directus, writing and reading it
+/// for every call took about 10 µs.
 #[derive(Deserialize)]
-struct InspectContext<'a> {
+struct CallerContext<'a> {
     tool_mode: ToolMode,
     #[serde(borrow)]
     caller: Caller<'a>,
     accepts_json: bool,
-    #[serde(default)]
-    local_time: Option<LocalTime>,
-    /// When the message arrived (Unix ms): the audit record's id starts with it.
-    received_ms: u64,
+}
+
+impl CallerContext<'_> {
+    fn into_owned(self) -> CallerContext<'static> {
+        CallerContext { tool_mode: self.tool_mode, caller: self.caller.into_owned(), accepts_json: self.accepts_json }
+    }
 }
 
 /// What the JS side must know about settings that are in force: the time zone to read the clock in, when
@@ -93,6 +98,8 @@ pub struct Guard {
     relations: RelationIndex,
     /// `None` when the OS gave no seed: every inspection then answers an error, and the JS side fails closed.
     ids: Option<RecordIds>,
+    /// The caller context last read, with its JSON text.
+    caller_context: Option<(String, CallerContext<'static>)>,
 }
 
 #[wasm_bindgen]
@@ -106,6 +113,7 @@ impl Guard {
             prefilter: None,
             relations: RelationIndex::default(),
             ids: RecordIds::seeded().ok(),
+            caller_context: None,
         }
     }
 
@@ -172,39 +180,62 @@ impl Guard {
 
     /// Judges one message, given as the UTF-8 JSON bytes the client sent (Directus keeps them as
     /// `req.rawBody`): one native copy into the module, where the message as a string would first be
-    /// written out with `JSON.stringify` and then copied character by character. `context_json` is
-    /// `{tool_mode, caller, accepts_json, local_time, received_ms}`; `facts_json` is what the core asked for
-    /// with `{ok: {needs: "flows"}}` (`{flows}`) or `{ok: {needs: "file", id}}` (`{file}`).
+    /// written out with `JSON.stringify` and then copied character by character.
+    ///
+    /// `caller_context_json` is `{tool_mode, caller, accepts_json}` (see [`CallerContext`]);
+    /// `received_ms`, when the message arrived (Unix ms; the audit record's id starts with it);
+    /// `local_minute_of_week`, the caller's local time as minutes since Monday 00:00, when working hours are
+    /// set. `facts_json` is what the core asked for with `{ok: {needs: "flows"}}` (`{flows}`) or `{ok:
+    /// {needs: "file", id}}` (`{file}`).
     ///
     /// Answers JSON text: the tagged answer, then, for a judgement, a newline and the audit record's JSON
     /// (serde_json writes no raw newline). A call let through that changes nothing, the commonest
-    /// judgement, comes in its short form instead of the JSON answer (`Judgement::short_form`). Text, not a JS value built from here: every call from WASM into
-    /// JS (a parse, a property set) costs a crossing, and inside Directus, where each call starts cold,
-    /// those crossings took more time than the parse itself.
-    pub fn inspect(&mut self, body_utf8: &[u8], context_json: &str, facts_json: Option<String>) -> String {
-        let ctx: InspectContext = match serde_json::from_str(context_json) {
-            Ok(c) => c,
-            Err(e) => return error_text("context", e),
+    /// judgement, comes in its short form instead of the JSON answer (`Judgement::short_form`). Text, not a
+    /// JS value built from here: every call from WASM into JS (a parse, a property set) costs a crossing,
+    /// and inside Directus, where each call starts cold, those crossings took more time than the parse.
+    pub fn inspect(
+        &mut self,
+        body_utf8: &[u8],
+        caller_context_json: &str,
+        received_ms: f64,
+        local_minute_of_week: Option<u16>,
+        facts_json: Option<String>,
+    ) -> String {
+        let Guard { caller_context, ids, settings, relations, .. } = self;
+        if !matches!(caller_context, Some((text, _)) if text == caller_context_json) {
+            match serde_json::from_str::<CallerContext>(caller_context_json) {
+                Ok(read) => *caller_context = Some((caller_context_json.to_owned(), read.into_owned())),
+                Err(e) => return error_text("context", e),
+            }
+        }
+        let Some((_, ctx)) = caller_context.as_ref() else {
+            return error_text("context", "no caller context was read");
+        };
+        let local_time = match local_minute_of_week.map(LocalTime::from_minute_of_week) {
+            None => None,
+            Some(Some(time)) => Some(time),
+            Some(None) => return error_text("context", "the local time is not a minute of the week"),
         };
         let loaded = match facts_json.as_deref().map(serde_json::from_str::<LoadedFacts>) {
             None => LoadedFacts::default(),
             Some(Ok(facts)) => facts,
             Some(Err(e)) => return error_text("facts", e),
         };
-        let record_id = match self.ids.as_mut() {
-            Some(ids) => ids.next_id(ctx.received_ms),
+        let record_id = match ids.as_mut() {
+            // JS times are whole milliseconds; a negative or fractional one is cut to one.
+            Some(ids) => ids.next_id(received_ms as u64),
             None => return error_text("random", "no random seed was available when the guard started"),
         };
         let request = Request {
             body: body_utf8,
             tool_mode: ctx.tool_mode,
             caller: &ctx.caller,
-            settings: &self.settings,
+            settings,
             accepts_json: ctx.accepts_json,
-            local_time: ctx.local_time,
+            local_time,
             record_id,
         };
-        match inspect(&request, &self.relations, &loaded) {
+        match inspect(&request, relations, &loaded) {
             // The audit record crosses as JSON text of its own: most records wait in JS, unread, until their
             // row is written, and one string held for up to a second costs the garbage collector less than
             // the tree of objects it parses into. Beside the judgement rather than inside its JSON, it is

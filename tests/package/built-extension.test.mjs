@@ -96,6 +96,28 @@ test('a nested delete is refused with a tool error and recorded', async () => {
 	assert.equal(idTime, row.timestamp.getTime(), `${row.id} vs ${row.timestamp.toISOString()}`);
 });
 
+// The core keeps the caller context it read last, and the JS side writes it again only when it changes.
+test('calls one after another are each judged and recorded as their own caller', async () => {
+	const loaded = load();
+	const read = (admin, userAgent) => {
+		const req = fakeRequest(call('items', { action: 'read', collection: 'articles' }), { admin });
+		if (userAgent) req.accountability.userAgent = userAgent;
+		return req;
+	};
+	const sequence = [read(false), read(true), read(false), read(false, 'another client')];
+	const passed = [];
+	for (const req of sequence) passed.push((await through(app, req)).nextCalled);
+	assert.deepEqual(passed, [true, false, true, true]);
+	await waitForBatch();
+	const rows = loaded.db.inserted.filter((r) => r.table === 'mcp_guard_log').map((r) => r.row);
+	assert.deepEqual(rows.map((r) => [r.admin, r.rule, r.user_agent]), [
+		[false, 'allow.policy', 'unit-test'],
+		[true, 'access.admin-token', 'unit-test'],
+		[false, 'allow.policy', 'unit-test'],
+		[false, 'allow.policy', 'another client'],
+	]);
+});
+
 test('an allowed write is recorded before it runs, then completed', async () => {
 	const loaded = load();
 	const { nextCalled } = await through(app, fakeRequest(call('items', { action: 'update', collection: 'articles', keys: [1], data: { title: 'x' } })));
