@@ -222,7 +222,7 @@ impl Guard {
             Some(Err(e)) => return error_text("facts", e),
         };
         let record_id = match ids.as_mut() {
-            // JS times are whole milliseconds; a negative or fractional one is cut to one.
+            // A JS time is a whole number of milliseconds; `as` would make NaN or a negative one 0.
             Some(ids) => ids.next_id(received_ms as u64),
             None => return error_text("random", "no random seed was available when the guard started"),
         };
