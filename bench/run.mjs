@@ -16,7 +16,9 @@
 // noise of the run: the two differ in nothing), BENCH_DIRECTUS_NODE_OPTIONS for Node options given to every
 // Directus instance, BENCH_DIRECTUS_ENV for more Directus settings given to every instance, as JSON (e.g.
 // '{"CACHE_SCHEMA_FREEZE_ENABLED":"true"}'), BENCH_ABBA=1 for two instances of each side, started guarded,
-// unguarded, unguarded, guarded, and compared pooled (the fairest single run; twice the instances).
+// unguarded, unguarded, guarded, and compared pooled (the fairest single run; twice the instances),
+// BENCH_MIXED=1 for an untimed update to every instance before every 50th read, so that reads run as in a
+// session that also writes (the guard keeps the delete tripwire's AsyncLocalStorage on for 10 s after one).
 import { performance } from 'node:perf_hooks';
 import { readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -30,6 +32,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 50);
 const BASELINE = process.env.BENCH_BASELINE;
+const MIXED = Boolean(process.env.BENCH_MIXED);
+const WRITE_EVERY = 50;
 
 /** A uniformly random order (Fisher–Yates). Sorting with a random comparator is not: with three instances it
  * put the second in the middle two times in three, so it was almost never called twice in a row. */
@@ -94,9 +98,10 @@ async function endToEnd(variants, { groups = {}, startOrder = shuffled(variants)
 		instances[name] = { directus, client: await sdkClient(directus, CONTENT_TOKEN), articleIds };
 	}
 	const names = Object.keys(instances);
+	const update = (i, inst) => ({ name: 'items', arguments: { action: 'update', collection: 'articles', keys: [inst.articleIds[i % inst.articleIds.length]], data: { title: `t${i}` } } });
 	const kinds = {
 		'items read (20 rows)': (i) => ({ name: 'items', arguments: { action: 'read', collection: 'articles', query: { fields: ['id', 'title'], limit: 20 } } }),
-		'items update (1 row)': (i, inst) => ({ name: 'items', arguments: { action: 'update', collection: 'articles', keys: [inst.articleIds[i % inst.articleIds.length]], data: { title: `t${i}` } } }),
+		'items update (1 row)': update,
 	};
 	const results = {};
 	try {
@@ -118,6 +123,9 @@ async function endToEnd(variants, { groups = {}, startOrder = shuffled(variants)
 			for (let round = 0; round < ROUNDS; round++) {
 				const samples = Object.fromEntries(names.map((n) => [n, []]));
 				for (let i = 0; i < CALLS; i++) {
+					if (MIXED && makeCall !== update && i % WRITE_EVERY === 0) {
+						for (const name of names) await instances[name].client.callTool(update(i, instances[name]));
+					}
 					const order = shuffled(names);
 					for (const name of order) {
 						const started = performance.now();
@@ -211,7 +219,7 @@ if (process.env.BENCH_ABBA) {
 		...variants.slice(2).flatMap((b) => (b.guard ? [[b.name, 'unguarded'], ['guarded', b.name]] : [[b.name, 'unguarded']])),
 	];
 }
-console.log(`\nMCP Guard benchmark — ${ROUNDS} rounds of ${CALLS} calls per kind per instance after ${WARMUP} warm-up calls, interleaved\n`);
+console.log(`\nMCP Guard benchmark — ${ROUNDS} rounds of ${CALLS} calls per kind per instance after ${WARMUP} warm-up calls, interleaved${MIXED ? `; an untimed update to each instance before every ${WRITE_EVERY}th read` : ''}\n`);
 const e2e = await endToEnd(variants, design);
 console.log('End to end through Directus 12.4.0 (MCP SDK client, SQLite), latency in ms:');
 console.log('| call | instance | p50 | p99 |');

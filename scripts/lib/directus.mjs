@@ -1,12 +1,14 @@
 // Starts a throwaway Directus 12.4.0 on SQLite with MCP Guard installed from the packed build output,
 // exactly as a user installs it: the `npm pack` tarball unpacked into EXTENSIONS_PATH/<folder>/.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync, existsSync, renameSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { ensureDirectus, node22Bin, directusCli } from '../ensure-directus.mjs';
 
+const execFileAsync = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'mcp-guard-admin';
@@ -134,16 +136,27 @@ export async function startDirectus({ name, guard = true, extensionFrom = root, 
 			return exited;
 		},
 		adminToken: null,
-		/** Runs the Directus CLI against this instance's database and extensions. */
-		cli(...args) {
-			return execFileSync(node, [directusCli, ...args], { cwd: dir, env: fullEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+		/**
+		 * Runs the Directus CLI against this instance's database and extensions; resolves with its output. Not
+		 * synchronously: that stalls this process's event loop, and with it the HTTP client's closing of idle
+		 * connections, so that the next request could go out on a connection the server had closed meanwhile.
+		 */
+		async cli(...args) {
+			const { stdout } = await execFileAsync(node, [directusCli, ...args], { cwd: dir, env: fullEnv, encoding: 'utf8' });
+			return stdout;
 		},
 		async api(method, path, body, token = instance.adminToken) {
-			const res = await fetch(`${url}${path}`, {
-				method,
-				headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-				body: body === undefined ? undefined : JSON.stringify(body),
-			});
+			let res;
+			try {
+				res = await fetch(`${url}${path}`, {
+					method,
+					headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+					body: body === undefined ? undefined : JSON.stringify(body),
+				});
+			} catch (error) {
+				const state = exited === null ? 'still running' : `exited with ${exited}; last log:\n${log.slice(-3000)}`;
+				throw new Error(`${method} ${path} failed (${error?.cause?.message ?? error?.message}); Directus ${state}`, { cause: error });
+			}
 			const text = await res.text();
 			let json = null;
 			try {

@@ -17,7 +17,7 @@ test('the fields exist after start, and the uninstall command removes them but n
 	const mcpGuardEnabled = (await directus.api('GET', '/fields/directus_settings/mcp_guard_enabled')).meta;
 	assert.equal(mcpGuardEnabled.group, 'mcp_group', 'not on Settings → AI');
 
-	directus.cli('mcp-guard', 'uninstall');
+	await directus.cli('mcp-guard', 'uninstall');
 	// The CLI is another process: the running server learns of the schema change when its cache is cleared.
 	await directus.api('POST', '/utils/cache/clear?system');
 
