@@ -73,14 +73,14 @@ impl Judgement {
             && self.response.is_none()
             && self.hide_tools.is_empty()
             && self.remedy.is_empty();
+        if !plain {
+            return None;
+        }
         let collection = match self.answer_collection.as_deref() {
             None => "",
             Some(c) if !c.is_empty() && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') => c,
             Some(_) => return None,
         };
-        if !plain {
-            return None;
-        }
         let mut line = String::with_capacity(2 + collection.len());
         line.push('=');
         line.push(if self.filter_answer { '1' } else { '0' });

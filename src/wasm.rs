@@ -202,14 +202,12 @@ impl Guard {
         facts_json: Option<String>,
     ) -> String {
         let Guard { caller_context, ids, settings, relations, .. } = self;
-        if !matches!(caller_context, Some((text, _)) if text == caller_context_json) {
-            match serde_json::from_str::<CallerContext>(caller_context_json) {
-                Ok(read) => *caller_context = Some((caller_context_json.to_owned(), read.into_owned())),
+        let ctx = match caller_context {
+            Some((text, ctx)) if text == caller_context_json => &*ctx,
+            stale => match serde_json::from_str::<CallerContext>(caller_context_json) {
+                Ok(read) => &stale.insert((caller_context_json.to_owned(), read.into_owned())).1,
                 Err(e) => return error_text("context", e),
-            }
-        }
-        let Some((_, ctx)) = caller_context.as_ref() else {
-            return error_text("context", "no caller context was read");
+            },
         };
         let local_time = match local_minute_of_week.map(LocalTime::from_minute_of_week) {
             None => None,
