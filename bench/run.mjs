@@ -98,41 +98,39 @@ async function endToEnd(variants, { groups = {}, startOrder = shuffled(variants)
 		instances[name] = { directus, client: await sdkClient(directus, CONTENT_TOKEN), articleIds };
 	}
 	const names = Object.keys(instances);
-	const update = (i, inst) => ({ name: 'items', arguments: { action: 'update', collection: 'articles', keys: [inst.articleIds[i % inst.articleIds.length]], data: { title: `t${i}` } } });
+	const READ = 'items read (20 rows)';
+	const UPDATE = 'items update (1 row)';
 	const kinds = {
-		'items read (20 rows)': (i) => ({ name: 'items', arguments: { action: 'read', collection: 'articles', query: { fields: ['id', 'title'], limit: 20 } } }),
-		'items update (1 row)': update,
+		[READ]: (i) => ({ name: 'items', arguments: { action: 'read', collection: 'articles', query: { fields: ['id', 'title'], limit: 20 } } }),
+		[UPDATE]: (i, inst) => ({ name: 'items', arguments: { action: 'update', collection: 'articles', keys: [inst.articleIds[i % inst.articleIds.length]], data: { title: `t${i}` } } }),
+	};
+	/** Call `i` of `kind` to instance `name`; a failure says which, and whether its Directus still runs. */
+	const call = async (kind, name, i) => {
+		let result;
+		try {
+			result = await instances[name].client.callTool(kinds[kind](i, instances[name]));
+		} catch (error) {
+			throw new Error(`${kind} call ${i} to ${name} failed (${error?.cause?.message ?? error?.message}); Directus ${instances[name].directus.state}`, { cause: error });
+		}
+		if (result.isError) throw new Error(`${kind} failed on ${name}: ${JSON.stringify(result)}`);
+		return result;
 	};
 	const results = {};
 	try {
-		for (const [kind, makeCall] of Object.entries(kinds)) {
-			const call = async (name, i) => {
-				try {
-					return await instances[name].client.callTool(makeCall(i, instances[name]));
-				} catch (error) {
-					// Say which instance failed, and whether its Directus is still running.
-					const { directus } = instances[name];
-					const state = directus.exited === null ? 'still running' : `exited with ${directus.exited}; last log:\n${directus.log.slice(-3000)}`;
-					throw new Error(`${kind} call ${i} to ${name} failed (${error?.cause?.message ?? error?.message}); Directus ${state}`, { cause: error });
-				}
-			};
-			for (let i = 0; i < WARMUP; i++) for (const name of names) await call(name, i);
+		for (const kind of Object.keys(kinds)) {
+			for (let i = 0; i < WARMUP; i++) for (const name of names) await call(kind, name, i);
 			const all = Object.fromEntries(names.map((n) => [n, []]));
 			const rounds = [];
 			const cpuBefore = Object.fromEntries(names.map((n) => [n, cpuMsOf(instances[n].directus.pid)]));
 			for (let round = 0; round < ROUNDS; round++) {
 				const samples = Object.fromEntries(names.map((n) => [n, []]));
 				for (let i = 0; i < CALLS; i++) {
-					if (MIXED && makeCall !== update && i % WRITE_EVERY === 0) {
-						for (const name of names) await instances[name].client.callTool(update(i, instances[name]));
-					}
+					if (MIXED && kind === READ && i % WRITE_EVERY === 0) for (const name of names) await call(UPDATE, name, i);
 					const order = shuffled(names);
 					for (const name of order) {
 						const started = performance.now();
-						const result = await call(name, round * CALLS + i);
-						const elapsed = performance.now() - started;
-						if (result.isError) throw new Error(`${kind} failed on ${name}: ${JSON.stringify(result)}`);
-						samples[name].push(elapsed);
+						await call(kind, name, round * CALLS + i);
+						samples[name].push(performance.now() - started);
 					}
 				}
 				addGroups(samples, groups, pooledCalls);

@@ -32,29 +32,6 @@ function acceptsJson(req) {
 	return accepts;
 }
 
-/** A charset parameter of a Content-Type header. */
-const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
-
-/** Whether the body came as UTF-8, the only charset the core reads (MCP's own; body-parser also reads UTF-16). */
-function sentAsUtf8(req) {
-	const type = req.headers?.['content-type'];
-	if (type === undefined || type === 'application/json') return true;
-	const charset = CHARSET.exec(type)?.[1];
-	return charset === undefined || /^utf-?8$/i.test(charset);
-}
-
-/**
- * The message as UTF-8 JSON bytes for the core. Directus's body parser keeps the bytes it parsed as
- * `req.rawBody`, which spares writing the parsed body out again (measured in place, `JSON.stringify` and the
- * string's copy into the core cost more than the native copy of the bytes). A body in another charset, or a
- * request with no parsed body, is written out from `req.body`, which is what Directus runs.
- */
-function messageBytes(req) {
-	const raw = req.rawBody;
-	if (Buffer.isBuffer(raw) && sentAsUtf8(req)) return raw;
-	return Buffer.from(JSON.stringify(req.body ?? null), 'utf8');
-}
-
 // Exactly Directus's own test (ai/mcp/server.js), so both sides agree on the mode.
 const toolModeOf = (req) => (req.query?.tool_mode === 'registry' ? 'registry' : 'legacy');
 
@@ -82,11 +59,34 @@ function unjudgedRecord(req, { rule, reason }) {
 }
 
 /**
- * An answer sent as text or as UTF-8 bytes, as UTF-8 bytes (undefined when there is none). A `Buffer` rather
- * than `TextEncoder` output: Node cuts small ones from a shared pool instead of allocating each, and Express
- * sends a `Buffer` as it is.
+ * A message or an answer, as text or as UTF-8 bytes, as UTF-8 bytes (undefined when there is none). A
+ * `Buffer` rather than `TextEncoder` output: Node cuts small ones from a shared pool instead of allocating
+ * each, and Express sends a `Buffer` as it is.
  */
 const bytesOf = (body) => (body == null ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body);
+
+/** A charset parameter of a Content-Type header. */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+
+/** Whether the body came as UTF-8, the only charset the core reads (MCP's own; body-parser also reads UTF-16). */
+function sentAsUtf8(req) {
+	const type = req.headers?.['content-type'];
+	if (type === undefined || type === 'application/json') return true;
+	const charset = CHARSET.exec(type)?.[1];
+	return charset === undefined || /^utf-?8$/i.test(charset);
+}
+
+/**
+ * The message as UTF-8 JSON bytes for the core. Directus's body parser keeps the bytes it parsed as
+ * `req.rawBody`, which spares writing the parsed body out again (measured in place, `JSON.stringify` and the
+ * string's copy into the core cost more than the native copy of the bytes). A body in another charset, or a
+ * request with no parsed body, is written out from `req.body`, which is what Directus runs.
+ */
+function messageBytes(req) {
+	const raw = req.rawBody;
+	if (Buffer.isBuffer(raw) && sentAsUtf8(req)) return raw;
+	return bytesOf(JSON.stringify(req.body ?? null));
+}
 
 /**
  * The answer's outcome, worked out when its audit row is written, off the request's path. Made out here so
@@ -261,7 +261,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 			const synced = schema.sync(req.schema);
 			if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
 			await settings.refresh();
-			const judgement = await judge(Buffer.from(JSON.stringify(message ?? null), 'utf8'), { ...contextOf(req, caller), tool_mode: toolMode, accepts_json: true });
+			const judgement = await judge(bytesOf(JSON.stringify(message ?? null)), { ...contextOf(req, caller), tool_mode: toolMode, accepts_json: true });
 			const record = JSON.parse(judgement.audit);
 			return {
 				decision: judgement.allowed ? 'allowed' : 'denied',

@@ -135,6 +135,10 @@ export async function startDirectus({ name, guard = true, extensionFrom = root, 
 		get exited() {
 			return exited;
 		},
+		/** Whether Directus still runs, or how it ended and its last log: for the message of a failed request. */
+		get state() {
+			return exited === null ? 'still running' : `exited with ${exited}; last log:\n${log.slice(-3000)}`;
+		},
 		adminToken: null,
 		/**
 		 * Runs the Directus CLI against this instance's database and extensions; resolves with its output. Not
@@ -154,8 +158,7 @@ export async function startDirectus({ name, guard = true, extensionFrom = root, 
 					body: body === undefined ? undefined : JSON.stringify(body),
 				});
 			} catch (error) {
-				const state = exited === null ? 'still running' : `exited with ${exited}; last log:\n${log.slice(-3000)}`;
-				throw new Error(`${method} ${path} failed (${error?.cause?.message ?? error?.message}); Directus ${state}`, { cause: error });
+				throw new Error(`${method} ${path} failed (${error?.cause?.message ?? error?.message}); Directus ${instance.state}`, { cause: error });
 			}
 			const text = await res.text();
 			let json = null;
