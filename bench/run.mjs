@@ -18,7 +18,11 @@
 // '{"CACHE_SCHEMA_FREEZE_ENABLED":"true"}'), BENCH_ABBA=1 for two instances of each side, started guarded,
 // unguarded, unguarded, guarded, and compared pooled (the fairest single run; twice the instances),
 // BENCH_MIXED=1 for an untimed update to every instance before every 50th read, so that reads run as in a
-// session that also writes (the guard keeps the delete tripwire's AsyncLocalStorage on for 10 s after one).
+// session that also writes (the guard keeps the delete tripwire's AsyncLocalStorage on for 10 s after one),
+// BENCH_FIELDS_ONLY=1 to add an unguarded instance given the guard's fields (its settings on directus_settings
+// and the mcp_guard_log collection, copied from a guarded instance) but not the extension: what the fields
+// alone cost, since Directus deep-clones its whole schema for every request, and what the guard's code adds
+// on top of them (two such instances with BENCH_ABBA).
 import { performance } from 'node:perf_hooks';
 import { readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -33,6 +37,7 @@ const CALLS = Number(process.env.BENCH_CALLS ?? 200);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 50);
 const BASELINE = process.env.BENCH_BASELINE;
 const MIXED = Boolean(process.env.BENCH_MIXED);
+const FIELDS_ONLY = Boolean(process.env.BENCH_FIELDS_ONLY);
 const WRITE_EVERY = 50;
 
 /** A uniformly random order (Fisher–Yates). Sorting with a random comparator is not: with three instances it
@@ -79,6 +84,26 @@ function buildBaseline(ref) {
 	return { dir, sha };
 }
 
+/** A field as `GET /fields` describes it, as `POST /fields` (or a new collection's `fields`) takes it. */
+function fieldDefinition({ field, type, meta, schema }) {
+	const { id, collection, ...ownMeta } = meta ?? {};
+	const column = schema && { is_nullable: schema.is_nullable, default_value: schema.default_value, is_primary_key: schema.is_primary_key, max_length: schema.max_length };
+	return { field, type, meta: meta && ownMeta, schema: column ?? undefined };
+}
+
+/** Gives `to` the fields the guard made in `from`: its settings and its log collection. */
+async function copyGuardFields(from, to) {
+	const settings = (await from.api('GET', '/fields/directus_settings')).filter((f) => f.field.startsWith('mcp_guard_'));
+	for (const field of settings) await to.api('POST', '/fields/directus_settings', fieldDefinition(field));
+	const { collection, meta } = await from.api('GET', '/collections/mcp_guard_log');
+	const { collection: _, ...ownMeta } = meta;
+	const fields = (await from.api('GET', '/fields/mcp_guard_log')).map(fieldDefinition);
+	await to.api('POST', '/collections', { collection, meta: ownMeta, schema: {}, fields });
+	const count = async (d) => (await d.api('GET', '/fields')).length;
+	const [expected, got] = [await count(from), await count(to)];
+	if (expected !== got) throw new Error(`the fields-only instance has ${got} fields, the guarded one ${expected}`);
+}
+
 /**
  * `groups`: label → instance names whose calls are pooled, as if they were one instance. `startOrder`: by
  * default random, and printed: of two guarded instances of one build, the one started earlier was the slower,
@@ -87,7 +112,7 @@ function buildBaseline(ref) {
 async function endToEnd(variants, { groups = {}, startOrder = shuffled(variants) } = {}) {
 	const instances = {};
 	console.log(`Start order: ${startOrder.map((v) => v.name).join(', ')}\n`);
-	for (const { name, guard, extensionFrom } of startOrder) {
+	for (const { name, guard, extensionFrom, guardFields } of startOrder) {
 		const env = {
 			...JSON.parse(process.env.BENCH_DIRECTUS_ENV ?? '{}'),
 			...(process.env.BENCH_DIRECTUS_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_DIRECTUS_NODE_OPTIONS } : {}),
@@ -95,8 +120,10 @@ async function endToEnd(variants, { groups = {}, startOrder = shuffled(variants)
 		const directus = await startDirectus({ name: `bench-${name}`, guard, env, extensionFrom });
 		await seed(directus);
 		const { articleIds } = await seedRows(directus, 20);
-		instances[name] = { directus, client: await sdkClient(directus, CONTENT_TOKEN), articleIds };
+		instances[name] = { directus, client: await sdkClient(directus, CONTENT_TOKEN), articleIds, guard, guardFields };
 	}
+	const template = Object.values(instances).find((i) => i.guard);
+	for (const inst of Object.values(instances)) if (inst.guardFields) await copyGuardFields(template.directus, inst.directus);
 	const names = Object.keys(instances);
 	const READ = 'items read (20 rows)';
 	const UPDATE = 'items update (1 row)';
@@ -200,21 +227,30 @@ if (process.env.BENCH_ABBA) {
 	// later does to an instance (README: A/A runs), both sides get the same share of it.
 	if (BASELINE || process.env.BENCH_CONTROL) throw new Error('BENCH_ABBA runs alone (no BENCH_BASELINE or BENCH_CONTROL)');
 	variants.push({ name: 'unguarded-b', guard: false }, { name: 'guarded-b', guard: true });
-	design = { startOrder: variants, groups: { 'guarded ×2': ['guarded', 'guarded-b'], 'unguarded ×2': ['unguarded', 'unguarded-b'] } };
+	const groups = { 'guarded ×2': ['guarded', 'guarded-b'], 'unguarded ×2': ['unguarded', 'unguarded-b'] };
 	pairs = [
 		['guarded ×2', 'unguarded ×2'],
 		['guarded-b', 'guarded'],
 		['unguarded-b', 'unguarded'],
 	];
+	if (FIELDS_ONLY) {
+		// Started second and second to last, so that they too get both ends of the start order.
+		variants.splice(1, 0, { name: 'fields only', guard: false, guardFields: true });
+		variants.splice(4, 0, { name: 'fields only-b', guard: false, guardFields: true });
+		groups['fields only ×2'] = ['fields only', 'fields only-b'];
+		pairs.push(['fields only ×2', 'unguarded ×2'], ['guarded ×2', 'fields only ×2']);
+	}
+	design = { startOrder: variants, groups };
 } else {
 	if (BASELINE) {
 		const baseline = buildBaseline(BASELINE);
 		variants.push({ name: `baseline-${baseline.sha}`, guard: true, extensionFrom: baseline.dir });
 	}
 	if (process.env.BENCH_CONTROL) variants.push({ name: 'control', guard: false });
+	if (FIELDS_ONLY) variants.push({ name: 'fields only', guard: false, guardFields: true });
 	pairs = [
 		['guarded', 'unguarded'],
-		...variants.slice(2).flatMap((b) => (b.guard ? [[b.name, 'unguarded'], ['guarded', b.name]] : [[b.name, 'unguarded']])),
+		...variants.slice(2).flatMap((b) => (b.guard || b.guardFields ? [[b.name, 'unguarded'], ['guarded', b.name]] : [[b.name, 'unguarded']])),
 	];
 }
 console.log(`\nMCP Guard benchmark — ${ROUNDS} rounds of ${CALLS} calls per kind per instance after ${WARMUP} warm-up calls, interleaved${MIXED ? `; an untimed update to each instance before every ${WRITE_EVERY}th read` : ''}\n`);
