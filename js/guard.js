@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { sendRefusal, FAIL_CLOSED, REJECTED_BY_DIRECTUS } from './fail-closed.js';
 import { loadFlowGraph, loadFileFolder } from './facts.js';
 import { createRequestContext } from './request-context.js';
+import { GUARD_SETTINGS_FIELDS } from './settings.js';
 
 function callerOf(req) {
 	const a = req.accountability ?? {};
@@ -95,6 +96,22 @@ function messageBytes(req) {
  * request's copy of the schema, for up to a second per call.
  */
 const outcomeLater = (core, status, bytes) => () => core.outcome(status, bytes);
+
+/**
+ * Takes the guard's settings out of the request's own copy of Directus's schema, before Directus serves an
+ * MCP call. MCP may neither read nor change them (the core refuses any call that would), so the call loses
+ * nothing. Directus's /mcp controller reads its own settings on every request, and that read passes every
+ * field of directus_settings through a scan of all relations (`convertWildcards`), even for a query without
+ * a wildcard: the guard's columns made every MCP request 50 to 110 µs slower (README, Performance). Only a
+ * copy made for this request is changed. With CACHE_SCHEMA_FREEZE_ENABLED, and on the request that loaded
+ * the schema, `req.schema` is Directus's shared, frozen cache, whose `fields` objects are not frozen
+ * themselves: it must stay whole.
+ */
+function hideGuardSettings(schema) {
+	const settings = schema?.collections?.directus_settings;
+	if (!settings?.fields || Object.isFrozen(schema) || Object.isFrozen(settings)) return;
+	for (const field of GUARD_SETTINGS_FIELDS) delete settings.fields[field];
+}
 
 /** A tool error in place of an answer the guard could not check (fail closed). */
 function withheldAnswer(id, message) {
@@ -225,6 +242,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				return judgement.response ? res.json(judgement.response) : res.send();
 			}
 
+			hideGuardSettings(req.schema);
 			const answerFilter = judgement.filter_answer ? { collection: judgement.answer_collection, requestId: req.body?.id } : null;
 			if (!judgement.mutating) {
 				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false, hideTools: judgement.hide_tools, answerFilter });

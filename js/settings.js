@@ -5,9 +5,11 @@ import manifest from '../extension.json';
 import { createFreshness } from './freshness.js';
 import { whereUsersNamed } from './users.js';
 
+/** The guard's own columns on directus_settings, as extension.json declares them. */
+export const GUARD_SETTINGS_FIELDS = manifest.settings.filter((s) => s.type !== 'presentation').map((s) => s.field);
 /** Directus's own MCP field that the guard enforces, next to the guard's own declared fields. */
 const DIRECTUS_FIELDS = ['mcp_allow_deletes'];
-export const SETTINGS_FIELDS = [...DIRECTUS_FIELDS, ...manifest.settings.filter((s) => s.type !== 'presentation').map((s) => s.field)];
+export const SETTINGS_FIELDS = [...DIRECTUS_FIELDS, ...GUARD_SETTINGS_FIELDS];
 
 /** Events after which the names in the settings may resolve differently. */
 export const DIRECTORY_EVENTS = ['roles', 'users'].flatMap((scope) => ['create', 'update', 'delete'].map((a) => `${scope}.${a}`));

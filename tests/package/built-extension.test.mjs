@@ -118,6 +118,33 @@ test('calls one after another are each judged and recorded as their own caller',
 	]);
 });
 
+// Directus hands each request a deep copy of its schema, unless CACHE_SCHEMA_FREEZE_ENABLED makes them share
+// the cached one, frozen as Directus freezes it: fields and collections, but not each collection's `fields`.
+test("an MCP call runs without the guard's settings in its copy of the schema; a shared schema stays whole", async () => {
+	load();
+	const withSettings = (req) => {
+		const fields = Object.fromEntries(['id', 'mcp_enabled', 'mcp_allow_deletes', 'mcp_guard_enabled', 'mcp_guard_max_keys'].map((field) => [field, { field }]));
+		req.schema.collections.directus_settings = { primary: 'id', singleton: true, fields };
+		return req;
+	};
+	const fieldsSeen = (req) => Object.keys(req.schema.collections.directus_settings.fields);
+	const read = () => withSettings(fakeRequest(call('items', { action: 'read', collection: 'articles' })));
+	const write = () => withSettings(fakeRequest(call('items', { action: 'update', collection: 'articles', keys: [1], data: { title: 'x' } })));
+
+	for (const req of [read(), write()]) {
+		assert.equal((await through(app, req)).nextCalled, true);
+		assert.deepEqual(fieldsSeen(req), ['id', 'mcp_enabled', 'mcp_allow_deletes']);
+	}
+
+	const shared = read();
+	for (const field of Object.values(shared.schema.collections.directus_settings.fields)) Object.freeze(field);
+	for (const collection of Object.values(shared.schema.collections)) Object.freeze(collection);
+	Object.freeze(shared.schema.collections);
+	Object.freeze(shared.schema);
+	assert.equal((await through(app, shared)).nextCalled, true);
+	assert.deepEqual(fieldsSeen(shared), ['id', 'mcp_enabled', 'mcp_allow_deletes', 'mcp_guard_enabled', 'mcp_guard_max_keys']);
+});
+
 test('an allowed write is recorded before it runs, then completed', async () => {
 	const loaded = load();
 	const { nextCalled } = await through(app, fakeRequest(call('items', { action: 'update', collection: 'articles', keys: [1], data: { title: 'x' } })));
