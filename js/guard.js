@@ -100,12 +100,12 @@ const outcomeLater = (core, status, bytes) => () => core.outcome(status, bytes);
 /**
  * Takes the guard's settings out of the request's own copy of Directus's schema, before Directus serves an
  * MCP call. MCP can neither read them (Directus's MCP tools refuse its core collections) nor change them (the
- * core refuses any call that would), so the call loses nothing. Directus's /mcp controller reads its own settings on every request, and that read passes every
- * field of directus_settings through a scan of all relations (`convertWildcards`), even for a query without
- * a wildcard: the guard's columns made every MCP request 50 to 110 µs slower (README, Performance). Only a
- * copy made for this request is changed. With CACHE_SCHEMA_FREEZE_ENABLED, and on the request that loaded
- * the schema, `req.schema` is Directus's shared, frozen cache, whose `fields` objects are not frozen
- * themselves: it must stay whole.
+ * core refuses any call that would), so the call loses nothing. Directus's /mcp controller reads its own
+ * settings on every request, and that read passes every field of directus_settings through a scan of all
+ * relations (`convertWildcards`), even for a query without a wildcard: the guard's columns made every MCP
+ * request 50 to 110 µs slower (README, Performance). Only a copy made for this request is changed. With
+ * CACHE_SCHEMA_FREEZE_ENABLED, and on the request that loaded the schema, `req.schema` is Directus's shared,
+ * frozen cache, whose `fields` objects are not frozen themselves: it must stay whole.
  */
 function hideGuardSettings(schema) {
 	const settings = schema?.collections?.directus_settings;

@@ -114,11 +114,11 @@ export async function withAudit(directus, action, { expect = 1, method = 'tools/
 }
 
 const manifest = JSON.parse(readFileSync(new URL('../extension.json', import.meta.url)));
+/** The guard's own settings: each a column on directus_settings. */
+const GUARD_SETTINGS = manifest.settings.filter((s) => s.type !== 'presentation');
+export const GUARD_SETTINGS_FIELDS = GUARD_SETTINGS.map((s) => s.field);
 /** Every guard setting at its declared default (lists empty), and Allow Deletes off. */
-const GUARD_DEFAULTS = Object.fromEntries([
-	['mcp_allow_deletes', false],
-	...manifest.settings.filter((s) => s.type !== 'presentation').map((s) => [s.field, s.default ?? null]),
-]);
+const GUARD_DEFAULTS = Object.fromEntries([['mcp_allow_deletes', false], ...GUARD_SETTINGS.map((s) => [s.field, s.default ?? null])]);
 
 /** Saves the guard's settings: the defaults, changed by `changes`. */
 export function configureGuard(directus, changes = {}) {

@@ -3,13 +3,9 @@
 // between requests: with CACHE_SCHEMA_FREEZE_ENABLED, every request is handed that shared schema itself.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { startDirectus } from '../../scripts/lib/directus.mjs';
 import { seed, seedRows, CONTENT_TOKEN } from '../../scripts/lib/seed.mjs';
-import { CLIENTS, toolErrors, count } from '../helpers.mjs';
-
-const manifest = JSON.parse(readFileSync(new URL('../../extension.json', import.meta.url)));
-const GUARD_SETTINGS = manifest.settings.filter((s) => s.type !== 'presentation').map((s) => s.field);
+import { CLIENTS, toolErrors, count, GUARD_SETTINGS_FIELDS } from '../helpers.mjs';
 
 for (const frozen of [false, true]) {
 	describe(frozen ? 'with CACHE_SCHEMA_FREEZE_ENABLED (one shared schema)' : 'with a copy of the schema per request (the default)', () => {
@@ -37,10 +33,7 @@ for (const frozen of [false, true]) {
 				// Directus's own requests still have every guard setting in their schema: the admin reads them all
 				// and saves one, and the guard enforces what was saved on the next call.
 				const settings = await directus.api('GET', '/settings');
-				assert.deepEqual(
-					GUARD_SETTINGS.filter((field) => !(field in settings)),
-					[],
-				);
+				assert.deepEqual(GUARD_SETTINGS_FIELDS.filter((field) => !(field in settings)), []);
 				await directus.api('PATCH', '/settings', { mcp_guard_max_keys: 2 });
 				try {
 					assert.equal((await directus.api('GET', '/settings')).mcp_guard_max_keys, 2);
