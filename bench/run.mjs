@@ -22,7 +22,8 @@
 // BENCH_FIELDS_ONLY=1 to add an unguarded instance given the guard's fields (its settings on directus_settings
 // and the mcp_guard_log collection, copied from a guarded instance) but not the extension: what the fields
 // alone cost, since Directus deep-clones its whole schema for every request, and what the guard's code adds
-// on top of them (two such instances with BENCH_ABBA).
+// on top of them (two such instances with BENCH_ABBA). An upper bound on the fields' share: a guarded instance
+// takes its settings out of each MCP request's copy of the schema (js/guard.js), these instances cannot.
 import { performance } from 'node:perf_hooks';
 import { readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
