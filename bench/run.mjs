@@ -24,6 +24,9 @@
 // alone cost, since Directus deep-clones its whole schema for every request, and what the guard's code adds
 // on top of them (two such instances with BENCH_ABBA). An upper bound on the fields' share: a guarded instance
 // takes its settings out of each MCP request's copy of the schema (js/guard.js), these instances cannot.
+// BENCH_FILTER_OFF=1 to add a guarded instance with its answer filter off (redaction and injection defence,
+// FILTER_OFF_SETTINGS): the foundation's feature set, which the foundation's read target (5%) was set for,
+// where the answer filter's issue set its own (8%) for the guard with both features on (two with BENCH_ABBA).
 import { performance } from 'node:perf_hooks';
 import { readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -39,6 +42,9 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 50);
 const BASELINE = process.env.BENCH_BASELINE;
 const MIXED = Boolean(process.env.BENCH_MIXED);
 const FIELDS_ONLY = Boolean(process.env.BENCH_FIELDS_ONLY);
+const FILTER_OFF = Boolean(process.env.BENCH_FILTER_OFF);
+/** Every redaction rule and the injection scan off: the guard then hands no answer to its filter. */
+const FILTER_OFF_SETTINGS = { mcp_guard_redact_field_rules: false, mcp_guard_redact_values: false, mcp_guard_redact_contact: false, mcp_guard_injection_mode: 'off' };
 const WRITE_EVERY = 50;
 
 /** A uniformly random order (Fisher–Yates). Sorting with a random comparator is not: with three instances it
@@ -105,6 +111,13 @@ async function copyGuardFields(from, to) {
 	if (expected !== got) throw new Error(`the fields-only instance has ${got} fields, the guarded one ${expected}`);
 }
 
+/** Saves `settings` on `directus` and checks that they were saved as given. */
+async function setGuardSettings(directus, settings) {
+	const saved = await directus.api('PATCH', '/settings', settings);
+	const differing = Object.keys(settings).filter((field) => saved[field] !== settings[field]);
+	if (differing.length > 0) throw new Error(`the guard's settings were not saved as given: ${differing.join(', ')}`);
+}
+
 /**
  * `groups`: label → instance names whose calls are pooled, as if they were one instance. `startOrder`: by
  * default random, and printed: of two guarded instances of one build, the one started earlier was the slower,
@@ -113,7 +126,7 @@ async function copyGuardFields(from, to) {
 async function endToEnd(variants, { groups = {}, startOrder = shuffled(variants) } = {}) {
 	const instances = {};
 	console.log(`Start order: ${startOrder.map((v) => v.name).join(', ')}\n`);
-	for (const { name, guard, extensionFrom, guardFields } of startOrder) {
+	for (const { name, guard, extensionFrom, guardFields, guardSettings } of startOrder) {
 		const env = {
 			...JSON.parse(process.env.BENCH_DIRECTUS_ENV ?? '{}'),
 			...(process.env.BENCH_DIRECTUS_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_DIRECTUS_NODE_OPTIONS } : {}),
@@ -121,6 +134,7 @@ async function endToEnd(variants, { groups = {}, startOrder = shuffled(variants)
 		const directus = await startDirectus({ name: `bench-${name}`, guard, env, extensionFrom });
 		await seed(directus);
 		const { articleIds } = await seedRows(directus, 20);
+		if (guardSettings) await setGuardSettings(directus, guardSettings);
 		instances[name] = { directus, client: await sdkClient(directus, CONTENT_TOKEN), articleIds, guard, guardFields };
 	}
 	const template = Object.values(instances).find((i) => i.guard);
@@ -241,6 +255,13 @@ if (process.env.BENCH_ABBA) {
 		groups['fields only ×2'] = ['fields only', 'fields only-b'];
 		pairs.push(['fields only ×2', 'unguarded ×2'], ['guarded ×2', 'fields only ×2']);
 	}
+	if (FILTER_OFF) {
+		// Next to the guarded ones in the start order, so that they too get both ends of it.
+		variants.splice(1, 0, { name: 'filter off', guard: true, guardSettings: FILTER_OFF_SETTINGS });
+		variants.splice(variants.length - 1, 0, { name: 'filter off-b', guard: true, guardSettings: FILTER_OFF_SETTINGS });
+		groups['filter off ×2'] = ['filter off', 'filter off-b'];
+		pairs.push(['filter off ×2', 'unguarded ×2'], ['guarded ×2', 'filter off ×2']);
+	}
 	design = { startOrder: variants, groups };
 } else {
 	if (BASELINE) {
@@ -249,6 +270,7 @@ if (process.env.BENCH_ABBA) {
 	}
 	if (process.env.BENCH_CONTROL) variants.push({ name: 'control', guard: false });
 	if (FIELDS_ONLY) variants.push({ name: 'fields only', guard: false, guardFields: true });
+	if (FILTER_OFF) variants.push({ name: 'filter off', guard: true, guardSettings: FILTER_OFF_SETTINGS });
 	pairs = [
 		['guarded', 'unguarded'],
 		...variants.slice(2).flatMap((b) => (b.guard || b.guardFields ? [[b.name, 'unguarded'], ['guarded', b.name]] : [[b.name, 'unguarded']])),
