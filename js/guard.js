@@ -215,6 +215,17 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 		return { body: withheldAnswer(requestId, answer.error?.message), findings: JSON.stringify({ withheld: answer.error?.message ?? 'unknown' }) };
 	}
 
+	/**
+	 * Reads the settings and the schema facts again once this answer has left, when they will soon be too
+	 * old: the call that finds them too old waits for the read, which under steady traffic then never happens.
+	 */
+	function refreshAfter(req, res) {
+		const syncSchema = schema.syncAhead(req.schema);
+		const readSettings = settings.refreshAhead();
+		if (syncSchema) res.once('close', syncSchema);
+		if (readSettings) res.once('close', readSettings);
+	}
+
 	return {
 		requestContext,
 
@@ -226,6 +237,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				const synced = schema.sync(req.schema);
 				if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
 				await settings.refresh();
+				refreshAfter(req, res);
 				// The record's id and its row's timestamp tell the same time.
 				judgement = await judge(messageBytes(req), contextOf(req, callerOf(req), timestamp.getTime()));
 			} catch (error) {

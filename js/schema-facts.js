@@ -30,26 +30,46 @@ export const SCHEMA_EVENTS = ['collections', 'fields', 'relations'].flatMap((sco
 /**
  * Keeps the core's relation index in step with Directus's schema. Directus hands every request a deep clone
  * of its cached schema, so object identity says nothing; rebuilding the index per request would cost more
- * than the rest of the guard. It is rebuilt after a schema change event, and when it grows old.
+ * than the rest of the guard. It is rebuilt after a schema change event, and when it grows old: on the
+ * request's path when it is too old, else ahead of time, after an answer has left (`syncAhead`), where the
+ * facts of a large schema take nobody's time.
  */
 export function createSchemaSync(core) {
 	const freshness = createFreshness();
 	// The facts last handed over: when they grow old but did not change, the core keeps what it has.
 	let loaded = null;
+
+	/** Hands the core the facts of `schema`, a request's, taken when `read` began. */
+	function load(schema, read) {
+		if (!freshness.isCurrent(read)) return { ok: true };
+		const facts = schemaFactsJson(schema);
+		if (facts === loaded) {
+			freshness.markFresh(read);
+			return { ok: true };
+		}
+		const answer = core.guard.setSchema(facts);
+		if (answer.ok) {
+			loaded = facts;
+			freshness.markFresh(read);
+		}
+		return answer;
+	}
+
 	return {
-		sync(schema) {
-			if (freshness.isFresh()) return { ok: true };
-			const facts = schemaFactsJson(schema);
-			if (facts === loaded) {
-				freshness.markFresh();
-				return { ok: true };
-			}
-			const answer = core.guard.setSchema(facts);
-			if (answer.ok) {
-				loaded = facts;
-				freshness.markFresh();
-			}
-			return answer;
+		/** Makes sure the core judges with facts that are not old; `schema` is the request's. */
+		sync: (schema) => (freshness.isFresh() ? { ok: true } : load(schema, freshness.beginRead())),
+		/**
+		 * When the facts will soon be too old, a function that reads them again from `schema` (a request's)
+		 * for calling once its answer has left. A schema change in between discards that read: the request's
+		 * schema predates it.
+		 */
+		syncAhead(schema) {
+			if (!freshness.isDue()) return null;
+			const read = freshness.beginRead();
+			return () => {
+				// Another request's may have read them meanwhile.
+				if (freshness.isDue()) load(schema, read);
+			};
 		},
 		invalidate: freshness.invalidate,
 	};

@@ -66,26 +66,61 @@ export function createSettingsSync(database, core, logger) {
 		timeZone = answer.ok?.time_zone ?? null;
 	}
 
+	/** Reads the row and the directory and hands them to the core; again if a change overtook the read. */
+	async function load() {
+		const started = freshness.beginRead();
+		const row = guardColumns(await read());
+		const directory = JSON.stringify(await readDirectory(database, row));
+		if (!freshness.isCurrent(started)) return load();
+		const rowText = JSON.stringify(row);
+		if (directory !== loadedDirectory) {
+			loadedDirectory = directory;
+			report(core.guard.setDirectory(directory));
+		}
+		if (rowText !== loadedRow) {
+			loadedRow = rowText;
+			// Invalid settings are kept by the core as the reason to refuse tool calls; it says what is wrong.
+			report(core.guard.setSettings(rowText));
+		}
+		freshness.markFresh(started);
+	}
+
+	// The read in flight, which every call that needs one meanwhile waits for.
+	let loading = null;
+	function reload() {
+		if (!loading) {
+			const current = load().finally(() => {
+				if (loading === current) loading = null;
+			});
+			loading = current;
+		}
+		return loading;
+	}
+
+	function invalidate() {
+		// A read in flight may have begun before the change: the next call starts its own.
+		loading = null;
+		freshness.invalidate();
+	}
+
 	return {
 		/** Makes sure the core judges with settings that are not old. */
 		async refresh() {
-			if (freshness.isFresh()) return;
-			const row = guardColumns(await read());
-			const directory = JSON.stringify(await readDirectory(database, row));
-			const rowText = JSON.stringify(row);
-			freshness.markFresh();
-			if (directory !== loadedDirectory) {
-				loadedDirectory = directory;
-				report(core.guard.setDirectory(directory));
-			}
-			if (rowText !== loadedRow) {
-				loadedRow = rowText;
-				// Invalid settings are kept by the core as the reason to refuse tool calls; it says what is wrong.
-				report(core.guard.setSettings(rowText));
-			}
+			if (!freshness.isFresh()) await reload();
+		},
+		/**
+		 * When the settings will soon be too old, a function that reads them again, for calling once an
+		 * answer has left: on SQLite a read holds Directus's only connection, which the call would wait for.
+		 */
+		refreshAhead() {
+			if (!freshness.isDue()) return null;
+			return () => {
+				if (!freshness.isDue()) return;
+				reload().catch((error) => logger.error(`[mcp-guard] could not read the settings ahead of time: ${error?.message}`));
+			};
 		},
 		/** Called on `settings.update` and directory changes, so they apply to the very next call. */
-		invalidate: freshness.invalidate,
+		invalidate,
 		/** The IANA zone of the working hours, or null when none are set. */
 		timeZone: () => timeZone,
 
@@ -99,7 +134,7 @@ export function createSettingsSync(database, core, logger) {
 			const after = guardColumns({ ...(await read()), ...changes });
 			core.guard.setDirectory(JSON.stringify(await readDirectory(database, after)));
 			loadedDirectory = null;
-			freshness.invalidate();
+			invalidate();
 			const answer = core.guard.validateSettings(JSON.stringify(after));
 			return answer.error ? answer.error.message : null;
 		},

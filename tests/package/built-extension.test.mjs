@@ -1,5 +1,5 @@
 // Unit tests of what ships: dist/api.js with its WASM core, driven through stand-ins for Directus.
-import { test } from 'node:test';
+import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fakeDatabase, fakeEmitter, silentLogger, registerHook, fakeApp, fakeRequest, fakeResponse, tick } from './fakes.mjs';
@@ -212,6 +212,105 @@ test('rows with large arguments are written in statements of at most about a meg
 		const text = rows.reduce((n, row) => n + (row.arguments?.length ?? 0), 0);
 		assert.ok(text <= 1024 * 1024, `a statement carried ${text} characters of arguments`);
 	}
+});
+
+const nestedDelete = () => fakeRequest(call('items', { action: 'update', collection: 'articles', keys: [1], data: { comments: { delete: [4] } } }));
+
+/** Counts the guard's reads of directus_settings; `gate`, when given, holds each read's answer until it resolves. */
+function countSettingsReads(db, gate) {
+	const select = db.database.select;
+	const reads = { count: 0 };
+	db.database.select = (...columns) => ({
+		from(table) {
+			if (table !== 'directus_settings') return select(...columns).from(table);
+			reads.count += 1;
+			const row = { ...db.tables.directus_settings[0] };
+			return { first: async () => (await gate, row) };
+		},
+	});
+	return reads;
+}
+
+// Settings changed on another instance (or by hand) reach the guard when its copy grows old (2 s). The read
+// holds SQLite's only connection, so a call must not wait for it when it can be done after an answer.
+test('settings are read again after an answer has left, before they grow too old, and the next call uses them', async () => {
+	mock.timers.enable({ apis: ['Date'], now: Date.now() });
+	try {
+		const loaded = load();
+		const reads = countSettingsReads(loaded.db);
+		const answered = async (req) => {
+			const res = fakeResponse();
+			const send = res.send;
+			let readsWhenAnswered;
+			res.send = (body) => {
+				readsWhenAnswered = reads.count;
+				return send(body);
+			};
+			let nextCalled = false;
+			await app.layers[0].fn(req, res, () => {
+				nextCalled = true;
+				res.json({ jsonrpc: '2.0', id: 9, result: { content: [] } });
+			});
+			await tick();
+			return { nextCalled, readsWhenAnswered, json: JSON.parse(res.body) };
+		};
+		assert.equal((await answered(nestedDelete())).readsWhenAnswered, 1);
+		// Another instance allows deletes; 1.6 s later this guard's copy is still young enough to judge with.
+		loaded.db.tables.directus_settings[0] = { mcp_allow_deletes: true };
+		mock.timers.tick(1600);
+		const before = await answered(nestedDelete());
+		assert.equal(before.nextCalled, false);
+		assert.equal(JSON.parse(before.json.result.content[0].text)[0].rule, 'deletes.disabled');
+		assert.equal(before.readsWhenAnswered, 1, 'the call did not wait for a read');
+		assert.equal(reads.count, 2, 'the settings were read once its answer had left');
+		const after = await answered(nestedDelete());
+		assert.equal(after.nextCalled, true);
+		assert.equal(reads.count, 2);
+		// Long after the last call, the next one waits for a read rather than use old settings.
+		loaded.db.tables.directus_settings[0] = {};
+		mock.timers.tick(60_000);
+		const idle = await answered(nestedDelete());
+		assert.equal(idle.nextCalled, false);
+		assert.equal(idle.readsWhenAnswered, 3);
+	} finally {
+		mock.timers.reset();
+	}
+});
+
+test("schema facts are read again from a request's schema after its answer has left, before they grow too old", async () => {
+	mock.timers.enable({ apis: ['Date'], now: Date.now() });
+	try {
+		load();
+		// A replace array deletes the comments left out only when the relation says so.
+		const replace = (deselect) => {
+			const req = fakeRequest(call('items', { action: 'update', collection: 'articles', keys: [1], data: { comments: [4] } }));
+			req.schema.relations[0].meta.one_deselect_action = deselect;
+			return req;
+		};
+		assert.equal((await through(app, replace('nullify'))).nextCalled, true);
+		mock.timers.tick(1600);
+		assert.equal((await through(app, replace('delete'))).nextCalled, true, 'judged with the facts it had');
+		const { nextCalled, json } = await through(app, replace('delete'));
+		assert.equal(nextCalled, false, 'judged with the facts read after the last answer');
+		assert.equal(JSON.parse(json.result.content[0].text)[0].rule, 'deletes.disabled');
+	} finally {
+		mock.timers.reset();
+	}
+});
+
+test('a settings read that a change overtook is done again before a call is judged with it', async () => {
+	const loaded = load();
+	let release;
+	const reads = countSettingsReads(loaded.db, new Promise((resolve) => (release = resolve)));
+	// The first call's read begins with deletes off; the settings are saved while it is in flight.
+	const pending = through(app, nestedDelete());
+	await tick();
+	loaded.db.tables.directus_settings[0] = { mcp_allow_deletes: true };
+	for (const saved of loaded.handlers.action['settings.update']) saved();
+	release();
+	const { nextCalled } = await pending;
+	assert.equal(reads.count, 2);
+	assert.equal(nextCalled, true, 'the call was judged with the settings as saved');
 });
 
 test('invalid settings fail closed with the reason', async () => {
