@@ -2,9 +2,9 @@
 // Changes made on this instance invalidate at once through Directus events; the age bound covers changes
 // made by another instance or by hand.
 //
-// What is read must never be older than MAX_AGE_MS when a call is judged. A call that found it too old
-// would wait for the read (two queries on SQLite's single connection), so under steady traffic it is read
-// again ahead of time, once it is REFRESH_AHEAD_MS old, without holding up the call that noticed.
+// What is read must never be older than MAX_AGE_MS when a call is judged. A call that finds it too old
+// waits for the read (on SQLite, two queries on Directus's only connection), so it is read again ahead of
+// time, once it is REFRESH_AHEAD_MS old, after an answer has left: under steady traffic no call waits.
 
 const MAX_AGE_MS = 2000;
 const REFRESH_AHEAD_MS = 1500;
