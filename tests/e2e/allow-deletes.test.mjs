@@ -3,9 +3,11 @@
 // leaves an audit row with the right decision and rule.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startDirectus } from '../../scripts/lib/directus.mjs';
 import { seed, seedDeleteFlow, CONTENT_TOKEN } from '../../scripts/lib/seed.mjs';
-import { CLIENTS, toolErrors, count, withAudit } from '../helpers.mjs';
+import { CLIENTS, callViaHttp, toolErrors, count, withAudit } from '../helpers.mjs';
 
 let directus;
 let flowId;
@@ -108,4 +110,30 @@ describe('Allow Deletes on', () => {
 			});
 		}
 	}
+});
+
+// A change that reaches the database without Directus's events (another instance behind the same database,
+// or a person with SQL) reaches the guard when its copy of the settings grows old. Under steady traffic the
+// copy is read again after an answer has left, before it is too old to judge with: the change must arrive
+// that way too, without a restart.
+describe('Allow Deletes switched on in the database, as another instance would', () => {
+	after(() => setAllowDeletes(false));
+	test('takes effect while MCP calls keep coming, and the nested delete then goes through', async () => {
+		await setAllowDeletes(false);
+		const a = await freshArticle();
+		const nestedDelete = { action: 'update', collection: 'articles', keys: [a.id], data: { comments: { delete: [a.comments[0]] } } };
+		const comments = () => count(directus, 'comments', { article: { _eq: a.id } });
+		assert.ok(toolErrors(await callViaHttp(directus, CONTENT_TOKEN, 'items', nestedDelete)), 'refused while deletes are off');
+		execFileSync('sqlite3', [`${directus.dir}/data.db`, 'UPDATE directus_settings SET mcp_allow_deletes = 1']);
+		// Calls 200 ms apart; the copy is at most 2 s old, so 10 s is ample.
+		let result;
+		for (let i = 0; i < 50; i++) {
+			result = await callViaHttp(directus, CONTENT_TOKEN, 'items', nestedDelete);
+			if (!toolErrors(result)) break;
+			assert.equal(await comments(), 2, 'a refused call lost a row');
+			await sleep(200);
+		}
+		assert.equal(toolErrors(result), null, `still refused: ${JSON.stringify(result)}`);
+		assert.equal(await comments(), 1);
+	});
 });
