@@ -10,23 +10,26 @@
 //    points between runs).
 // 2. The core's decision time per call in Node (the built WASM, no Directus), in µs.
 //
-// Options (env): BENCH_ROUNDS (default 5), BENCH_CALLS (per round, kind and instance; default 200),
-// BENCH_WARMUP (default 50), BENCH_NO_BUILD=1 to measure dist/ as it is, BENCH_BASELINE=<git ref> to add
-// that commit's build, BENCH_CONTROL=1 to add a second unguarded instance (its ratio to the first is the
-// noise of the run: the two differ in nothing), BENCH_DIRECTUS_NODE_OPTIONS for Node options given to every
-// Directus instance, BENCH_DIRECTUS_ENV for more Directus settings given to every instance, as JSON (e.g.
-// '{"CACHE_SCHEMA_FREEZE_ENABLED":"true"}'), BENCH_ABBA=1 for two instances of each side, started guarded,
-// unguarded, unguarded, guarded, and compared pooled (the fairest single run; twice the instances),
+// By default (`npm run bench`) the run is the fairest one: two instances of each side, started guarded,
+// filter off, unguarded, unguarded, filter off, guarded, and compared pooled, 7 rounds, so that both read
+// targets are measured in one run: the foundation's (5%) for its feature set, the guard with its answer
+// filter off (redaction and injection defence, FILTER_OFF_SETTINGS), and the answer filter's (8%) for the
+// guard with its defaults.
+//
+// Options (env): BENCH_ROUNDS (default 7), BENCH_CALLS (per round, kind and instance; default 200),
+// BENCH_WARMUP (default 50), BENCH_NO_BUILD=1 to measure dist/ as it is, BENCH_ABBA=0 for one instance of
+// each side (started in random order), BENCH_FILTER_OFF=0 for no filter-off instances, BENCH_BASELINE=<git
+// ref> to add that commit's build (one instance of each side), BENCH_CONTROL=1 to add a second unguarded
+// instance (its ratio to the first is the noise of the run: the two differ in nothing; one instance of each
+// side), BENCH_DIRECTUS_NODE_OPTIONS for Node options given to every Directus instance, BENCH_DIRECTUS_ENV
+// for more Directus settings given to every instance, as JSON (e.g. '{"CACHE_SCHEMA_FREEZE_ENABLED":"true"}'),
 // BENCH_MIXED=1 for an untimed update to every instance before every 50th read, so that reads run as in a
 // session that also writes (the guard keeps the delete tripwire's AsyncLocalStorage on for 10 s after one),
 // BENCH_FIELDS_ONLY=1 to add an unguarded instance given the guard's fields (its settings on directus_settings
 // and the mcp_guard_log collection, copied from a guarded instance) but not the extension: what the fields
 // alone cost, since Directus deep-clones its whole schema for every request, and what the guard's code adds
-// on top of them (two such instances with BENCH_ABBA). An upper bound on the fields' share: a guarded instance
-// takes its settings out of each MCP request's copy of the schema (js/guard.js), these instances cannot.
-// BENCH_FILTER_OFF=1 to add a guarded instance with its answer filter off (redaction and injection defence,
-// FILTER_OFF_SETTINGS): the foundation's feature set, which the foundation's read target (5%) was set for,
-// where the answer filter's issue set its own (8%) for the guard with both features on (two with BENCH_ABBA).
+// on top of them (two such instances in the balanced run). An upper bound on the fields' share: a guarded
+// instance takes its settings out of each MCP request's copy of the schema (js/guard.js), these cannot.
 import { performance } from 'node:perf_hooks';
 import { readFileSync, existsSync, symlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -36,13 +39,17 @@ import { startDirectus, repoRoot } from '../scripts/lib/directus.mjs';
 import { seed, seedRows, CONTENT_TOKEN } from '../scripts/lib/seed.mjs';
 import { sdkClient } from '../tests/helpers.mjs';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** An on/off option: on when set to anything but 0 or nothing, else `fallback`. */
+const option = (name, fallback) => (process.env[name] === undefined ? fallback : !['', '0'].includes(process.env[name]));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 50);
 const BASELINE = process.env.BENCH_BASELINE;
-const MIXED = Boolean(process.env.BENCH_MIXED);
-const FIELDS_ONLY = Boolean(process.env.BENCH_FIELDS_ONLY);
-const FILTER_OFF = Boolean(process.env.BENCH_FILTER_OFF);
+const CONTROL = option('BENCH_CONTROL', false);
+const ABBA = option('BENCH_ABBA', !(BASELINE || CONTROL));
+const MIXED = option('BENCH_MIXED', false);
+const FIELDS_ONLY = option('BENCH_FIELDS_ONLY', false);
+const FILTER_OFF = option('BENCH_FILTER_OFF', true);
 /** Every redaction rule and the injection scan off: the guard then hands no answer to its filter. */
 const FILTER_OFF_SETTINGS = { mcp_guard_redact_field_rules: false, mcp_guard_redact_values: false, mcp_guard_redact_contact: false, mcp_guard_injection_mode: 'off' };
 const WRITE_EVERY = 50;
@@ -237,10 +244,10 @@ const variants = [
 ];
 let design = {};
 let pairs;
-if (process.env.BENCH_ABBA) {
+if (ABBA) {
 	// Two instances of each, started guarded, unguarded, unguarded, guarded: whatever starting earlier or
 	// later does to an instance (README: A/A runs), both sides get the same share of it.
-	if (BASELINE || process.env.BENCH_CONTROL) throw new Error('BENCH_ABBA runs alone (no BENCH_BASELINE or BENCH_CONTROL)');
+	if (BASELINE || CONTROL) throw new Error('the balanced run (BENCH_ABBA) takes no BENCH_BASELINE or BENCH_CONTROL');
 	variants.push({ name: 'unguarded-b', guard: false }, { name: 'guarded-b', guard: true });
 	const groups = { 'guarded ×2': ['guarded', 'guarded-b'], 'unguarded ×2': ['unguarded', 'unguarded-b'] };
 	pairs = [
@@ -268,7 +275,7 @@ if (process.env.BENCH_ABBA) {
 		const baseline = buildBaseline(BASELINE);
 		variants.push({ name: `baseline-${baseline.sha}`, guard: true, extensionFrom: baseline.dir });
 	}
-	if (process.env.BENCH_CONTROL) variants.push({ name: 'control', guard: false });
+	if (CONTROL) variants.push({ name: 'control', guard: false });
 	if (FIELDS_ONLY) variants.push({ name: 'fields only', guard: false, guardFields: true });
 	if (FILTER_OFF) variants.push({ name: 'filter off', guard: true, guardSettings: FILTER_OFF_SETTINGS });
 	pairs = [
