@@ -1,6 +1,9 @@
 // Writes mcp_guard_log rows. Calls that change data are recorded before they run (write-ahead); everything
 // else is queued and written in batches shortly after the answer leaves. A failed write is retried, never
 // dropped.
+import { randomUUID } from 'node:crypto';
+import { readRecord } from './core.js';
+import { FAIL_CLOSED } from './fail-closed.js';
 
 /** How long queued rows wait for company: one insert statement per batch keeps the log off the hot path (on
  * SQLite Directus has a single connection, which every request waits for while a batch is written, and each
@@ -74,8 +77,27 @@ function settle(entry) {
 		}
 	}
 	if (!entry.record) return { ...entry, outcome };
-	const record = typeof entry.record === 'string' ? JSON.parse(entry.record) : entry.record;
-	return toRow({ ...record, outcome, duration_ms: entry.duration_ms, findings: entry.findings }, entry.timestamp);
+	return toRow({ ...recordOf(entry), outcome, duration_ms: entry.duration_ms, findings: entry.findings }, entry.timestamp);
+}
+
+/** The queued record as an object. One the core could not hand over still gets its row, with what is known:
+ * only calls let through that change nothing leave their record in the core. */
+function recordOf(entry) {
+	try {
+		return readRecord(entry.record);
+	} catch (error) {
+		return {
+			id: randomUUID(),
+			...Object.fromEntries(['user', 'role', 'ip', 'user_agent', 'oauth_client', 'tool_mode', 'rpc_method', 'tool', 'inner_tool', 'action', 'key_count', 'arguments'].map((field) => [field, null])),
+			admin: false,
+			collections: [],
+			effects: [],
+			mutating: false,
+			decision: 'allowed',
+			rule: FAIL_CLOSED.internalError.rule,
+			reason: `the guard lost this call's audit record: ${error?.message}`,
+		};
+	}
 }
 
 export function createAuditLog({ database, logger }, collection) {
@@ -143,7 +165,8 @@ export function createAuditLog({ database, logger }, collection) {
 		},
 		/**
 		 * Records the end of a call: updates its write-ahead row, or queues the whole row. `record` is an object,
-		 * or the core's JSON text of it, parsed when the row is written. `outcome` is a string, or a function that
+		 * the core's JSON text of it, or a record the core keeps (core.js, `readRecord`), read when the row is
+		 * written. `outcome` is a string, or a function that
 		 * works it out then.
 		 */
 		complete(record, timestamp, { outcome, duration_ms, writtenAhead, findings = null }) {

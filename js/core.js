@@ -8,17 +8,43 @@ const WARM_UP_ROUNDS = 150;
 
 const SHORT_FORM = '='.charCodeAt(0);
 const FILTERED = '1'.charCodeAt(0);
+const KEPT = '#'.charCodeAt(0);
+
+/**
+ * An audit record the core keeps until its row is written (`takeRecord` in src/wasm.rs): a call let through
+ * that changes nothing has its record written out in the audit batch, off the request's path.
+ */
+class KeptRecord {
+	constructor(guard, number) {
+		this.guard = guard;
+		this.number = number;
+	}
+
+	/** The record as an object. The core forgets it: take it once. */
+	take() {
+		const answer = JSON.parse(this.guard.takeRecord(this.number));
+		if (answer.error) throw new Error(`${answer.error.kind}: ${answer.error.message}`);
+		return answer.ok;
+	}
+}
+
+/** An audit record as an object, whether it came as the core's JSON text, is kept by the core, or is one. */
+export function readRecord(record) {
+	if (typeof record === 'string') return JSON.parse(record);
+	return record instanceof KeptRecord ? record.take() : record;
+}
 
 /**
  * The core's judgement of a message: its JSON answer, then, for a judgement, a newline and the audit record's
  * JSON (src/wasm.rs says why it crosses as text). The record stays text (`ok.audit`) until its row is written.
  * A call let through that changes nothing comes in short form instead of JSON (`Judgement::short_form` in
- * src/inspect.rs): `=`, whether the answer is filtered, and the answer's collection.
+ * src/inspect.rs): `=`, whether the answer is filtered, and the answer's collection; its record stays in the
+ * core (`ok.audit` is then a `KeptRecord`).
  */
-function readJudgement(text) {
+function readJudgement(guard, text) {
 	const cut = text.indexOf('\n');
 	if (cut < 0) return JSON.parse(text);
-	const audit = text.slice(cut + 1);
+	const audit = text.charCodeAt(cut + 1) === KEPT ? new KeptRecord(guard, Number(text.slice(cut + 2))) : text.slice(cut + 1);
 	if (text.charCodeAt(0) === SHORT_FORM) {
 		const collection = cut > 2 ? text.slice(2, cut) : undefined;
 		return { ok: { allowed: true, status: 200, mutating: false, filter_answer: text.charCodeAt(1) === FILTERED, answer_collection: collection, audit } };
@@ -85,11 +111,12 @@ export function requestCalls(guard) {
 	}
 	return {
 		/**
-		 * `{ok: judgement}` (its `audit` as JSON text), `{ok: {needs}}` or `{error}`. `body`: the message's
-		 * UTF-8 JSON bytes; `context`: `{tool_mode, caller, accepts_json, received_ms, local_time}`.
+		 * `{ok: judgement}` (its `audit` as JSON text or a `KeptRecord`, see `readRecord`), `{ok: {needs}}` or
+		 * `{error}`. `body`: the message's UTF-8 JSON bytes; `context`: `{tool_mode, caller, accepts_json,
+		 * received_ms, local_time}`.
 		 */
 		inspect: (body, context, facts) =>
-			readJudgement(guard.inspect(body, callerContextText(context), context.received_ms, minuteOfWeek(context.local_time), facts)),
+			readJudgement(guard, guard.inspect(body, callerContextText(context), context.received_ms, minuteOfWeek(context.local_time), facts)),
 		/** `{ok: {bytes, findings}}` (`bytes`: the UTF-8 answer to send instead, or null) or `{error}`. */
 		filterAnswer: (bytes, collection, requestId) => readFiltered(guard.filterAnswer(bytes, collection, requestId)),
 	};
@@ -110,7 +137,7 @@ function warmUp(rounds) {
 		const [messageBytes, answerBytes] = [messages, answers].map((texts) => texts.map((text) => Buffer.from(text, 'utf8')));
 		const calls = requestCalls(guard);
 		for (let round = 0; round < rounds; round++) {
-			for (const message of messageBytes) calls.inspect(message, context, undefined);
+			for (const message of messageBytes) readRecord(calls.inspect(message, context, undefined).ok?.audit);
 			for (const bytes of answerBytes) {
 				calls.filterAnswer(bytes, collection, '1');
 				outcome(200, bytes);

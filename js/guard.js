@@ -6,6 +6,7 @@ import { sendRefusal, FAIL_CLOSED, REJECTED_BY_DIRECTUS } from './fail-closed.js
 import { loadFlowGraph, loadFileFolder } from './facts.js';
 import { createRequestContext } from './request-context.js';
 import { GUARD_SETTINGS_FIELDS } from './settings.js';
+import { readRecord } from './core.js';
 
 function callerOf(req) {
 	const a = req.accountability ?? {};
@@ -247,7 +248,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				return sendRefusal(res, req.body, FAIL_CLOSED.internalError, error?.message);
 			}
 
-			// `judgement.audit` is the record as JSON text, parsed only where its fields are needed.
+			// `judgement.audit` is the record as JSON text, or kept by the core: read only where its fields are needed.
 			if (!judgement.allowed) {
 				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false });
 				res.status(judgement.status);
@@ -260,7 +261,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false, hideTools: judgement.hide_tools, answerFilter });
 				return next();
 			}
-			const record = JSON.parse(judgement.audit);
+			const record = readRecord(judgement.audit);
 			try {
 				await audit.writeAhead(record, timestamp);
 			} catch (error) {
@@ -292,7 +293,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 			if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
 			await settings.refresh();
 			const judgement = await judge(bytesOf(JSON.stringify(message ?? null)), { ...contextOf(req, caller), tool_mode: toolMode, accepts_json: true });
-			const record = JSON.parse(judgement.audit);
+			const record = readRecord(judgement.audit);
 			return {
 				decision: judgement.allowed ? 'allowed' : 'denied',
 				// From the record: a judgement in short form carries no rule or reason of its own.

@@ -6,7 +6,7 @@ use crate::flows::FlowGraph;
 use crate::message::{parse_message_json, RpcMessage, ToolMode};
 use crate::network::LocalTime;
 use crate::policy::FileFact;
-use crate::policy::{admit, check_deletes, decide, hidden_tools, Facts, Rule, Subject, Verdict};
+use crate::policy::{admit, check_deletes, decide, hidden_tools, Decision, Facts, Rule, Subject, Verdict};
 use crate::relations::RelationIndex;
 use crate::response::{denial_result, invalid_request};
 use crate::settings::{guard_collections, Settings, SettingsError};
@@ -28,7 +28,6 @@ pub struct Request<'a> {
     pub accepts_json: bool,
     /// The caller's time in the working hours' time zone, when working hours are set.
     pub local_time: Option<LocalTime>,
-    pub record_id: String,
 }
 
 /// Crosses to JS as JSON on every call. Empty members are left out (JS reads them as absent), because in
@@ -55,9 +54,51 @@ pub struct Judgement {
     /// The collection the answer's rows belong to, for per-collection field lists and record names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer_collection: Option<String>,
-    /// The audit record as JSON text. It crosses to JS on its own (see `wasm::Guard::inspect`).
+    /// What the audit record says. It is written out on its own (see `wasm::Guard::inspect`).
     #[serde(skip)]
-    pub audit: String,
+    pub record: RecordParts,
+}
+
+/// What the audit record of a judged message says besides who sent it, owned, so that it can be written out
+/// on the request's path or later, in the audit batch.
+#[derive(Debug)]
+pub struct RecordParts {
+    pub rpc_method: String,
+    pub call: Option<Classified>,
+    pub arguments: Option<Value>,
+    pub decision: Decision,
+    pub rule: &'static str,
+    pub reason: String,
+    pub mutating: bool,
+}
+
+impl RecordParts {
+    /// The record as JSON text: `id` names its row; `caller` and `tool_mode` are the message's context.
+    pub fn write(&self, id: &str, caller: &Caller, tool_mode: ToolMode) -> Result<String, serde_json::Error> {
+        let call = self.call.as_ref();
+        serde_json::to_string(&AuditRecord {
+            id,
+            user: caller.user.as_deref(),
+            role: caller.role.as_deref(),
+            admin: caller.admin,
+            ip: caller.ip.as_deref(),
+            user_agent: caller.user_agent.as_deref(),
+            oauth_client: caller.oauth_client.as_deref(),
+            tool_mode,
+            rpc_method: &self.rpc_method,
+            tool: call.map(|c| c.tool.as_str()),
+            inner_tool: call.and_then(|c| c.inner_tool.as_deref()),
+            action: call.and_then(|c| c.action.as_deref()),
+            collections: call.map(Classified::collections).unwrap_or_default(),
+            key_count: call.and_then(Classified::key_count),
+            decision: self.decision,
+            rule: self.rule,
+            reason: &self.reason,
+            arguments: self.arguments.as_ref().map(redact_arguments),
+            effects: call.map_or(&[], |c| c.effects.as_slice()),
+            mutating: self.mutating,
+        })
+    }
 }
 
 impl Judgement {
@@ -96,8 +137,6 @@ pub enum Inspection {
     NeedsFlows,
     /// An `assets` call while file contents are limited to folders: load this file's folder and inspect again.
     NeedsFile(String),
-    /// The audit record could not be written out (serde_json's own error); the call must not run unrecorded.
-    Unrecordable(String),
 }
 
 /// What the JS side loads from the database when the core asks for it.
@@ -131,14 +170,15 @@ pub fn inspect(req: &Request, relations: &RelationIndex, loaded: &LoadedFacts) -
             return judged(req, "invalid", None, None, false, verdict, Some(response), 400, vec![]);
         }
     };
-    let RpcMessage::ToolCall { id, name, arguments } = &message else {
-        let verdict = Verdict::allow(Rule::NoEffect, format!("{} changes no data", message.method()));
-        let hide = if message.method() == "tools/list" { tools_to_hide(req) } else { vec![] };
-        return judged(req, message.method(), None, None, false, verdict, None, 200, hide);
+    let RpcMessage::ToolCall { id, name, arguments } = message else {
+        let method = message.method();
+        let verdict = Verdict::allow(Rule::NoEffect, format!("{method} changes no data"));
+        let hide = if method == "tools/list" { tools_to_hide(req) } else { vec![] };
+        return judged(req, method, None, None, false, verdict, None, 200, hide);
     };
 
     let ctx = Context { relations, flows };
-    let classified = classify(name, arguments.as_ref(), req.tool_mode, &ctx);
+    let classified = classify(&name, arguments.as_ref(), req.tool_mode, &ctx);
     if matches!(classified, Err(ClassifyError::NeedsFlows)) {
         return Inspection::NeedsFlows;
     }
@@ -168,13 +208,12 @@ pub fn inspect(req: &Request, relations: &RelationIndex, loaded: &LoadedFacts) -
         (Err(err), Ok(settings), _) if !settings.guard_enabled => Verdict::allow(Rule::GuardDisabled, err.to_string()),
         (Err(err), Ok(_), _) => Verdict::for_classify_error(err),
     };
-    let response = verdict.is_denied().then(|| denial_result(id, &verdict));
+    let response = verdict.is_denied().then(|| denial_result(&id, &verdict));
     // A tool call the guard could not classify may still do anything: log it before it runs.
     let mutating = classified.as_ref().map_or(true, Classified::is_mutating);
-    let fallback = Classified::new(name, None, Default::default());
-    let call = classified.as_ref().unwrap_or(&fallback);
     let hide = if req.tool_mode == ToolMode::Registry && name == "search" { tools_to_hide(req) } else { vec![] };
-    judged(req, "tools/call", Some(call), arguments.as_ref(), mutating, verdict, response, 200, hide)
+    let call = classified.unwrap_or_else(|_| Classified::new(&name, None, Default::default()));
+    judged(req, "tools/call", Some(call), arguments, mutating, verdict, response, 200, hide)
 }
 
 /// What the caller may not use at all, so lists do not offer it: everything when the caller is not let in,
@@ -194,47 +233,29 @@ fn tools_to_hide(req: &Request) -> Vec<&'static str> {
 fn judged(
     req: &Request,
     method: &str,
-    call: Option<&Classified>,
-    arguments: Option<&Value>,
+    call: Option<Classified>,
+    arguments: Option<Value>,
     mutating: bool,
     verdict: Verdict,
     response: Option<Value>,
     denial_status: u16,
     hide_tools: Vec<&'static str>,
 ) -> Inspection {
-    let caller = req.caller;
-    let audit = AuditRecord {
-        id: &req.record_id,
-        user: caller.user.as_deref(),
-        role: caller.role.as_deref(),
-        admin: caller.admin,
-        ip: caller.ip.as_deref(),
-        user_agent: caller.user_agent.as_deref(),
-        oauth_client: caller.oauth_client.as_deref(),
-        tool_mode: req.tool_mode,
-        rpc_method: method,
-        tool: call.map(|c| c.tool.as_str()),
-        inner_tool: call.and_then(|c| c.inner_tool.as_deref()),
-        action: call.and_then(|c| c.action.as_deref()),
-        collections: call.map(Classified::collections).unwrap_or_default(),
-        key_count: call.and_then(Classified::key_count),
-        decision: verdict.decision,
-        rule: verdict.rule.id(),
-        reason: &verdict.reason,
-        arguments: arguments.map(redact_arguments),
-        effects: call.map_or(&[], |c| c.effects.as_slice()),
-        mutating,
-    };
-    // Written out here, where everything it borrows is at hand; it crosses to JS as this text.
-    let audit = match serde_json::to_string(&audit) {
-        Ok(text) => text,
-        Err(e) => return Inspection::Unrecordable(e.to_string()),
-    };
     let status = if verdict.is_denied() { denial_status } else { 200 };
     // Allowed answers carry data; denials are the guard's own text. A guard switched off filters nothing.
     let filter_answer =
         !verdict.is_denied() && matches!(req.settings, Ok(s) if s.guard_enabled && !s.protection.is_off());
-    let answer_collection = call.and_then(|c| c.effects.first()).map(|e| e.collection.clone()).filter(|c| c != "*");
+    let answer_collection =
+        call.as_ref().and_then(|c| c.effects.first()).map(|e| e.collection.clone()).filter(|c| c != "*");
+    let record = RecordParts {
+        rpc_method: method.to_owned(),
+        call,
+        arguments,
+        decision: verdict.decision,
+        rule: verdict.rule.id(),
+        reason: verdict.reason.clone(),
+        mutating,
+    };
     Inspection::Judged(Box::new(Judgement {
         allowed: !verdict.is_denied(),
         rule: verdict.rule.id(),
@@ -246,7 +267,7 @@ fn judged(
         hide_tools,
         filter_answer,
         answer_collection,
-        audit,
+        record,
     }))
 }
 
@@ -295,7 +316,6 @@ mod tests {
             settings: &settings,
             accepts_json: true,
             local_time: None,
-            record_id: "r1".into(),
         };
         inspect(&req, &RelationIndex::default(), &LoadedFacts::default())
     }
@@ -311,7 +331,6 @@ mod tests {
                 settings: &settings,
                 accepts_json,
                 local_time: None,
-                record_id: "r1".into(),
             };
             return inspect(&req, &RelationIndex::default(), &LoadedFacts::default());
         }
@@ -325,6 +344,12 @@ mod tests {
         }
     }
 
+    /// The judgement's audit record as `run` would have it written: caller `u1`, legacy tool mode, id `r1`.
+    fn record(j: &Judgement) -> Value {
+        let caller = Caller { user: Some("u1".into()), ..Caller::default() };
+        serde_json::from_str(&j.record.write("r1", &caller, ToolMode::Legacy).unwrap()).unwrap()
+    }
+
     const DELETE: &str = r#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"items","arguments":{"action":"delete","collection":"a","keys":[1],"data":{"password":"hunter2"}}}}"#;
 
     #[test]
@@ -334,7 +359,7 @@ mod tests {
         assert_eq!(j.rule, "deletes.disabled");
         assert_eq!(j.status, 200);
         assert_eq!(j.response.as_ref().map(|r| r["id"].clone()), Some(json!(5)));
-        let audit: Value = serde_json::from_str(&j.audit).unwrap();
+        let audit = record(&j);
         assert_eq!((audit["id"].as_str(), audit["rule"].as_str()), (Some("r1"), Some("deletes.disabled")));
         assert_eq!(audit["user"], json!("u1"));
         assert_eq!(audit["collections"], json!(["a"]));
@@ -370,7 +395,7 @@ mod tests {
         let j = judged(run(DELETE, json!({"mcp_guard_enabled": false}), true));
         assert!(j.allowed && j.response.is_none());
         assert_eq!(j.rule, "allow.guard-disabled");
-        assert!(j.mutating && j.audit.contains(r#""mutating":true"#));
+        assert!(j.mutating && record(&j)["mutating"] == json!(true));
     }
 
     #[test]

@@ -100,7 +100,6 @@ mod tests {
                     settings: &settings,
                     accepts_json: true,
                     local_time: None,
-                    record_id: "warm-up".into(),
                 };
                 match inspect(&req, &relations, &LoadedFacts::default()) {
                     Inspection::Judged(j) => (j.allowed, j.rule),
