@@ -166,8 +166,7 @@ export function createAuditLog({ database, logger }, collection) {
 		/**
 		 * Records the end of a call: updates its write-ahead row, or queues the whole row. `record` is an object,
 		 * the core's JSON text of it, or a record the core keeps (core.js, `readRecord`), read when the row is
-		 * written. `outcome` is a string, or a function that
-		 * works it out then.
+		 * written. `outcome` is a string, or a function that works it out then.
 		 */
 		complete(record, timestamp, { outcome, duration_ms, writtenAhead, findings = null }) {
 			if (writtenAhead) {

@@ -255,10 +255,10 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				return judgement.response ? res.json(judgement.response) : res.send();
 			}
 
-			hideGuardSettings(req.schema);
 			const answerFilter = judgement.filter_answer ? { collection: judgement.answer_collection, requestId: req.body?.id } : null;
 			if (!judgement.mutating) {
 				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false, hideTools: judgement.hide_tools, answerFilter });
+				hideGuardSettings(req.schema);
 				return next();
 			}
 			const record = readRecord(judgement.audit);
@@ -272,6 +272,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 			}
 			const store = { tripped: null };
 			recordCompletion(res, record, { timestamp, started, writtenAhead: true, store, answerFilter });
+			hideGuardSettings(req.schema);
 			const done = requestContext.run(store, next);
 			res.once('close', done);
 		},
