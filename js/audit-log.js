@@ -80,23 +80,31 @@ function settle(entry) {
 	return toRow({ ...recordOf(entry), outcome, duration_ms: entry.duration_ms, findings: entry.findings }, entry.timestamp);
 }
 
+/**
+ * A record that knows nothing of its call beyond the decision: every other field empty. The guard fills in
+ * what it does know for calls the core never judged.
+ */
+export function blankRecord({ decision, rule, reason }) {
+	return {
+		id: randomUUID(),
+		...Object.fromEntries(['user', 'role', 'ip', 'user_agent', 'oauth_client', 'tool_mode', 'rpc_method', 'tool', 'inner_tool', 'action', 'key_count', 'arguments'].map((field) => [field, null])),
+		admin: false,
+		collections: [],
+		effects: [],
+		mutating: false,
+		decision,
+		rule,
+		reason,
+	};
+}
+
 /** The queued record as an object. One the core could not hand over still gets its row, with what is known:
  * only calls let through that change nothing leave their record in the core. */
 function recordOf(entry) {
 	try {
 		return readRecord(entry.record);
 	} catch (error) {
-		return {
-			id: randomUUID(),
-			...Object.fromEntries(['user', 'role', 'ip', 'user_agent', 'oauth_client', 'tool_mode', 'rpc_method', 'tool', 'inner_tool', 'action', 'key_count', 'arguments'].map((field) => [field, null])),
-			admin: false,
-			collections: [],
-			effects: [],
-			mutating: false,
-			decision: 'allowed',
-			rule: FAIL_CLOSED.internalError.rule,
-			reason: `the guard lost this call's audit record: ${error?.message}`,
-		};
+		return blankRecord({ decision: 'allowed', rule: FAIL_CLOSED.internalError.rule, reason: `the guard lost this call's audit record: ${error?.message}` });
 	}
 }
 

@@ -1,12 +1,12 @@
 // The guard of one extension load: adapts each /mcp request to the core, carries out its decision, and passes
 // the answer through the core on its way out (redaction, injection defence, tool lists).
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { sendRefusal, FAIL_CLOSED, REJECTED_BY_DIRECTUS } from './fail-closed.js';
 import { loadFlowGraph, loadFileFolder } from './facts.js';
 import { createRequestContext } from './request-context.js';
 import { GUARD_SETTINGS_FIELDS } from './settings.js';
 import { readRecord } from './core.js';
+import { blankRecord } from './audit-log.js';
 
 function callerOf(req) {
 	const a = req.accountability ?? {};
@@ -42,21 +42,11 @@ function unjudgedRecord(req, { rule, reason }) {
 	const body = req.body;
 	const text = (v) => (typeof v === 'string' ? v : null);
 	return {
-		id: randomUUID(),
+		...blankRecord({ decision: 'denied', rule, reason }),
 		...callerOf(req),
 		tool_mode: toolModeOf(req),
 		rpc_method: text(body?.method),
 		tool: text(body?.params?.name),
-		inner_tool: null,
-		action: null,
-		collections: [],
-		key_count: null,
-		decision: 'denied',
-		rule,
-		reason,
-		arguments: null,
-		effects: [],
-		mutating: false,
 	};
 }
 
