@@ -38,10 +38,18 @@ const app = await mount(load());
 
 /**
  * Runs one request through the mounted trampoline; resolves with the response and whether `next` ran. `answer`
- * is what Directus's MCP transport sends if the call goes through (it calls res.json(message)).
+ * is what Directus's MCP transport sends if the call goes through (it calls res.json(message)); `onSend` runs
+ * as the answer is sent.
  */
-async function through(app, req, answer = { jsonrpc: '2.0', id: 9, result: { content: [] } }) {
+async function through(app, req, answer = { jsonrpc: '2.0', id: 9, result: { content: [] } }, { onSend } = {}) {
 	const res = fakeResponse();
+	if (onSend) {
+		const send = res.send;
+		res.send = (body) => {
+			onSend();
+			return send(body);
+		};
+	}
 	let nextCalled = false;
 	await app.layers[0].fn(req, res, () => {
 		nextCalled = true;
@@ -239,20 +247,9 @@ test('settings are read again after an answer has left, before they grow too old
 		const loaded = load();
 		const reads = countSettingsReads(loaded.db);
 		const answered = async (req) => {
-			const res = fakeResponse();
-			const send = res.send;
 			let readsWhenAnswered;
-			res.send = (body) => {
-				readsWhenAnswered = reads.count;
-				return send(body);
-			};
-			let nextCalled = false;
-			await app.layers[0].fn(req, res, () => {
-				nextCalled = true;
-				res.json({ jsonrpc: '2.0', id: 9, result: { content: [] } });
-			});
-			await tick();
-			return { nextCalled, readsWhenAnswered, json: JSON.parse(res.body) };
+			const { nextCalled, json } = await through(app, req, undefined, { onSend: () => (readsWhenAnswered = reads.count) });
+			return { nextCalled, readsWhenAnswered, json };
 		};
 		assert.equal((await answered(nestedDelete())).readsWhenAnswered, 1);
 		// Another instance allows deletes; 1.6 s later this guard's copy is still young enough to judge with.
