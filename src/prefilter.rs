@@ -9,43 +9,16 @@
 
 use crate::filter::{InjectionMode, Protection};
 use crate::injection::{OVERRIDE_PHRASES, OVERRIDE_VERBS, ROLE_TAGS};
-use crate::secrets::secret_prefixes;
+use crate::secrets::{field_rule_spellings, name_spellings, secret_prefixes};
 use crate::simd::{Chunk, NibbleClasses};
 use aho_corasick::automaton::Automaton;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind};
 
-/// Words in every sensitive field name the rules know (without case).
-const FIELD_WORDS: &[&str] = &[
-    "passw",
-    "passphrase",
-    "secret",
-    "token",
-    "apikey",
-    "api_key",
-    "api-key",
-    "accesskey",
-    "access_key",
-    "privatekey",
-    "private_key",
-    "ssn",
-    "socialsecurity",
-    "social_security",
-    "cardnumber",
-    "card_number",
-    "creditcard",
-    "credit_card",
-    "cvv",
-    "cvc",
-    "authorization",
-    "credential",
-    "api key",
-    "access key",
-    "private key",
-    "card number",
-    "credit card",
-    "social security",
-];
+/// A JSON escape that can spell any character (`pass\u0077ord`): text holding one may hide a name, a secret or
+/// a phrase from the words above, so it is read in full. In the raw answer a stored `\u` is written `\\u`,
+/// which holds it too.
+const ESCAPE: &str = "\\u";
 
 /// Necessary parts of the injection signals that are not phrases or tags (those are matched whole): hidden
 /// HTML needs a style attribute, the hidden attribute or a comment; links need `](http`. (Invisible
@@ -80,6 +53,8 @@ impl Triggers {
     pub const BASE64: u16 = 1 << 8;
     /// Non-ASCII text: invisible characters, and phrases ASCII case folding misses.
     pub const NON_ASCII: u16 = 1 << 9;
+    /// A `\u` escape: JSON text inside the string may spell anything with it.
+    pub const ESCAPE: u16 = 1 << 10;
     const INJECTION: u16 = Self::HIDING
         | Self::COMMENT
         | Self::LINK
@@ -125,6 +100,8 @@ pub struct Prefilter {
     digits: bool,
     contact: bool,
     injection: bool,
+    /// Non-ASCII bytes call for the full check.
+    high: bool,
 }
 
 impl Prefilter {
@@ -146,13 +123,16 @@ impl Prefilter {
             secret_prefixes().for_each(|w| add(w, Triggers::SECRET));
         }
         if protection.field_rules {
-            FIELD_WORDS.iter().for_each(|w| add(w, Triggers::FIELD));
+            field_rule_spellings().iter().for_each(|w| add(w, Triggers::FIELD));
         }
-        protection
-            .extra_fields
-            .iter()
-            .chain(protection.collection_fields.values().flatten())
-            .for_each(|w| add(w, Triggers::FIELD));
+        protection.extra_fields.iter().chain(protection.collection_fields.values().flatten()).for_each(|w| {
+            add(w, Triggers::FIELD);
+            name_spellings(w).iter().for_each(|w| add(w, Triggers::FIELD));
+        });
+        let names = protection.field_rules || !protection.extra_fields.is_empty();
+        if names || detectors || injection {
+            add(ESCAPE, Triggers::ESCAPE | Triggers::FIELD | Triggers::SECRET);
+        }
         if injection {
             STRUCTURE_MARKERS.iter().for_each(|(w, bits)| add(w, *bits));
             // Whole phrases and tags. In raw JSON a newline is written `\n`, so a tag that starts with one
@@ -163,6 +143,9 @@ impl Prefilter {
                 list.iter().for_each(|w| add(w.trim_start_matches('\n'), bits));
             }
         }
+        // Non-ASCII text may hide a name (`ｐａｓｓｗｏｒｄ`, `pass\u{200B}word`) or a key split by invisible
+        // characters from the words, so it is read in full.
+        let high = injection || names || detectors;
         let automaton = if words.is_empty() {
             None
         } else {
@@ -177,10 +160,11 @@ impl Prefilter {
             built_for: protection.clone(),
             words: automaton,
             word_bits: words.into_iter().map(|(_, bits)| bits).collect(),
-            classes: classes_for(detectors, detectors && protection.detectors.contact, injection),
+            classes: classes_for(detectors, detectors && protection.detectors.contact, injection, high),
             digits: detectors,
             contact: detectors && protection.detectors.contact,
             injection,
+            high,
         })
     }
 
@@ -246,10 +230,10 @@ impl Prefilter {
         let classes = chunk.classes(&NIBBLE_CLASSES);
         let lanes = |bits: u8| u32::from(classes.any(bits));
         let (mut bits, mut run, mut digit_run) = (0, scan.base64_run, scan.digits);
+        if self.high && chunk.high_bits() != 0 {
+            bits |= Triggers::NON_ASCII;
+        }
         if self.injection {
-            if chunk.high_bits() != 0 {
-                bits |= Triggers::NON_ASCII;
-            }
             // A run reaches its longest before the first break; the runs after it are shorter than a chunk.
             let breaks = !lanes(N_DIGIT | N_UPPER | N_LOWER | N_PLUS_SLASH) & 0xffff;
             let first_break = breaks.trailing_zeros() as usize;
@@ -399,7 +383,7 @@ impl ByteScan {
 }
 
 /// The byte classes for one set of settings: only what they look for is marked.
-fn classes_for(digits: bool, contact: bool, injection: bool) -> [u8; 256] {
+fn classes_for(digits: bool, contact: bool, injection: bool, high: bool) -> [u8; 256] {
     let mut table = [0u8; 256];
     for (b, class) in table.iter_mut().enumerate() {
         let c = u8::try_from(b).unwrap_or(0);
@@ -412,7 +396,7 @@ fn classes_for(digits: bool, contact: bool, injection: bool) -> [u8; 256] {
         if injection && (c.is_ascii_alphanumeric() || c == b'+' || c == b'/') {
             *class |= BASE64;
         }
-        if injection && c >= 0x80 {
+        if high && c >= 0x80 {
             *class |= HIGH;
         }
         if contact && c == b'@' {
@@ -475,6 +459,11 @@ mod tests {
         assert!(!p.may_need_filtering(plain.as_bytes()));
         for text in [
             r#"{"api_key":"x"}"#,
+            r#"{"pass_word":"x"}"#,
+            r#"{"stripe.api.key":"x"}"#,
+            r#"{"PASS-WORD":"x"}"#,
+            r#"{"pass\\u0077ord":"x"}"#,
+            "{\"ｐａｓｓｗｏｒｄ\":\"x\"}",
             "pasted sk_live_51HqLyjWDarjtT1zdp7dc",
             "SSN 123-45-6789",
             "card 4242 4242 4242 4242",
@@ -570,7 +559,7 @@ mod tests {
                 protection.field_rules = false;
                 let p = Prefilter::new(&protection).unwrap_or_else(|| panic!("prefilter"));
                 let mut words: Vec<String> = Vec::new();
-                for word in ["style", "hidden", "<!--", "](http"].into_iter().chain(OVERRIDE_PHRASES.iter().chain(ROLE_TAGS).chain(OVERRIDE_VERBS).map(|w| w.trim_start_matches('\n'))) {
+                for word in ["\\u", "style", "hidden", "<!--", "](http"].into_iter().chain(OVERRIDE_PHRASES.iter().chain(ROLE_TAGS).chain(OVERRIDE_VERBS).map(|w| w.trim_start_matches('\n'))) {
                     let word = trigger_prefix(word).to_ascii_lowercase();
                     if !words.contains(&word) {
                         words.push(word);

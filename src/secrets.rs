@@ -141,10 +141,13 @@ const DETECTORS: &[Detector] = &[
         window: 40,
         word_start: true,
     },
+    // A JWS or JWE in compact form. RFC 7515 allows any payload (and an empty one, when it is detached), so
+    // only the header is judged: base64url of a JSON object naming its `alg` (checked in `valid`). A header
+    // serialized without spaces starts `eyJ`, one written with line breaks `ewo`.
     Detector {
         kind: SecretKind::Jwt,
-        anchor: Anchor::Prefix(&["eyJ"]),
-        pattern: r"^eyJ[0-9A-Za-z_-]{5,}\.eyJ[0-9A-Za-z_-]{5,}\.[0-9A-Za-z_-]{8,}",
+        anchor: Anchor::Prefix(&["eyJ", "ewo"]),
+        pattern: r"^e[wy][0-9A-Za-z_-]{5,}\.[0-9A-Za-z_-]*\.[0-9A-Za-z_-]*(?:\.[0-9A-Za-z_-]*\.[0-9A-Za-z_-]*)?",
         window: 8 * 1024,
         word_start: true,
     },
@@ -244,10 +247,67 @@ fn is_word_byte(b: u8) -> bool {
 
 /// Every secret in `text`, left to right, not overlapping. `None` if the detectors could not be built
 /// (a bug caught by the tests; the caller then fails closed).
+///
+/// Characters a reader never sees (zero-width spaces, joiners, soft hyphens, …) are read past: a key split by
+/// them is the key to anyone who copies it, so it is found, and its whole span (the invisible characters in
+/// it included) is what gets redacted.
 pub fn find_secrets(text: &str, options: DetectorOptions) -> Option<Vec<Found>> {
     if !options.enabled {
         return Some(Vec::new());
     }
+    if text.is_ascii() || !text.chars().any(is_ignorable) {
+        return find_visible_secrets(text, options);
+    }
+    // The visible text, and where each of its bytes lies in `text`.
+    let mut visible = String::with_capacity(text.len());
+    let mut origin = Vec::with_capacity(text.len());
+    for (at, c) in text.char_indices() {
+        if !is_ignorable(c) {
+            visible.push(c);
+            origin.extend(at..at + c.len_utf8());
+        }
+    }
+    let found = find_visible_secrets(&visible, options)?;
+    Some(
+        found
+            .into_iter()
+            .filter_map(|f| {
+                let start = *origin.get(f.start)?;
+                let end = *origin.get(f.end.checked_sub(1)?)? + 1;
+                // `end` is one past a character's last byte: the next character starts there.
+                Some(Found { start, end, kind: f.kind })
+            })
+            .collect(),
+    )
+}
+
+/// Unicode's default-ignorable code points: formatting and invisible characters that render as nothing.
+pub fn is_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+fn find_visible_secrets(text: &str, options: DetectorOptions) -> Option<Vec<Found>> {
     let d = detectors()?;
     let bytes = text.as_bytes();
     let mut found = Vec::new();
@@ -360,6 +420,7 @@ fn valid(kind: SecretKind, text: &str) -> bool {
             card_brand_fits(&digits) && luhn(&digits)
         }
         SecretKind::Iban => iban_valid(text),
+        SecretKind::Jwt => jose_header(text),
         SecretKind::UsSsn => {
             let parts: Vec<&str> = text.split('-').collect();
             match parts.as_slice() {
@@ -420,6 +481,38 @@ fn luhn(digits: &[u32]) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// Whether the first segment of a compact JWS or JWE is a JOSE header: base64url of a JSON object with an
+/// `alg` member (RFC 7515 and 7516 require one).
+fn jose_header(token: &str) -> bool {
+    let header = token.split('.').next().unwrap_or_default();
+    let Some(bytes) = base64url_decode(header) else { return false };
+    matches!(serde_json::from_slice::<serde_json::Value>(&bytes), Ok(serde_json::Value::Object(o)) if o.contains_key("alg"))
+}
+
+/// Base64url without padding (as JOSE writes it), padding tolerated; `None` for other text.
+pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in text.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).ok()?);
+        }
+    }
+    Some(out)
+}
+
 fn iban_valid(text: &str) -> bool {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     if !(15..=34).contains(&compact.len()) {
@@ -462,20 +555,117 @@ pub fn redact_text(text: &str, options: DetectorOptions, counts: &mut dyn FnMut(
     Some(Some(out))
 }
 
-/// Field names that hold secrets whatever their value looks like, and the marker each gets.
+/// The values written after a secret's name in text: `password: hunter2`, `"api_key": "…"` in JSON that does
+/// not parse, `STRIPE_SECRET=sk_…` in a `.env` file, `token=…&` in a query string, `Authorization: Bearer …`.
+/// Whoever reads the text reads the value as the name's, so the name decides, as it does for a field.
+/// `marker_of` says what a name calls for. Spans of the values (start, end, marker), left to right.
+pub fn assignments(
+    text: &str,
+    marker_of: &mut dyn FnMut(&str) -> Option<&'static str>,
+) -> Vec<(usize, usize, &'static str)> {
+    let bytes = text.as_bytes();
+    let mut out: Vec<(usize, usize, &'static str)> = Vec::new();
+    for (op, _) in text.match_indices([':', '=']) {
+        if out.last().is_some_and(|&(_, end, _)| op < end) {
+            continue;
+        }
+        // The name: back over spaces and a closing quote, then over name characters (spaces between words too).
+        let mut end = op;
+        while end > 0 && matches!(bytes[end - 1], b' ' | b'\t') {
+            end -= 1;
+        }
+        if end > 0 && matches!(bytes[end - 1], b'"' | b'\'' | b'`') {
+            end -= 1;
+        }
+        let mut start = end;
+        while start > 0
+            && end - start < 64
+            && (bytes[start - 1].is_ascii_alphanumeric()
+                || bytes[start - 1] >= 0x80
+                || b"_-. ".contains(&bytes[start - 1]))
+        {
+            start -= 1;
+        }
+        while !text.is_char_boundary(start) {
+            start += 1;
+        }
+        let Some(name) = text.get(start..end).map(str::trim) else { continue };
+        if name.is_empty() {
+            continue;
+        }
+        let Some(marker) = marker_of(name) else { continue };
+        // The value: quoted, or up to the end of its line or a delimiter.
+        let mut at = op + 1;
+        while at < bytes.len() && matches!(bytes[at], b' ' | b'\t' | b'=' | b':') {
+            at += 1;
+        }
+        let (from, to) = match bytes.get(at) {
+            Some(&q @ (b'"' | b'\'' | b'`')) => {
+                let mut i = at + 1;
+                while i < bytes.len() && bytes[i] != q && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                (at + 1, i.min(bytes.len()))
+            }
+            Some(b'{' | b'[') | None => continue,
+            Some(_) => {
+                let mut i = at;
+                while i < bytes.len() && !b"\n\r,;&}])\"<".contains(&bytes[i]) {
+                    i += 1;
+                }
+                while i > at && bytes[i - 1] == b' ' {
+                    i -= 1;
+                }
+                (at, i)
+            }
+        };
+        let value = text.get(from..to).unwrap_or_default();
+        let already = value.starts_with("[redacted:") && value.ends_with(']');
+        if from < to && !already && text.is_char_boundary(from) && text.is_char_boundary(to) {
+            out.push((from, to, marker));
+        }
+    }
+    out
+}
+
+/// `text` with every value [`assignments`] finds replaced by its marker; `None` when there is none.
+pub fn redact_assignments(
+    text: &str,
+    marker_of: &mut dyn FnMut(&str) -> Option<&'static str>,
+    counts: &mut dyn FnMut(&'static str),
+) -> Option<String> {
+    let found = assignments(text, marker_of);
+    if found.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (start, end, marker) in found {
+        out.push_str(text.get(last..start).unwrap_or_default());
+        out.push_str(&redaction_marker(marker));
+        counts(marker);
+        last = end;
+    }
+    out.push_str(text.get(last..).unwrap_or_default());
+    Some(out)
+}
+
+/// Field names that hold secrets whatever their value looks like, and the marker each gets. A rule of two
+/// words is written with `|` where names split it (`pass|word` matches `pass_word` and `passWord`); a rule
+/// is never split anywhere else.
 const FIELD_RULES: &[(&str, &str)] = &[
-    ("password", "password"),
-    ("passwd", "password"),
-    ("passphrase", "password"),
+    ("pass|word", "password"),
+    ("pass|wd", "password"),
+    ("pass|phrase", "password"),
     ("secret", "secret"),
     ("token", "token"),
-    ("apikey", "api_key"),
-    ("accesskey", "api_key"),
-    ("privatekey", "private_key"),
+    ("api|key", "api_key"),
+    ("access|key", "api_key"),
+    ("private|key", "private_key"),
     ("ssn", "ssn"),
-    ("socialsecurity", "ssn"),
-    ("cardnumber", "card_number"),
-    ("creditcard", "card_number"),
+    ("social|security", "ssn"),
+    ("card|number", "card_number"),
+    ("credit|card", "card_number"),
     ("cvv", "card_number"),
     ("cvc", "card_number"),
     ("authorization", "credential"),
@@ -483,20 +673,66 @@ const FIELD_RULES: &[(&str, &str)] = &[
     ("credentials", "credential"),
 ];
 
-/// The marker for a field whose name says it holds a secret: `api_key`, `apiKey`, `STRIPE_SECRET` and
-/// `user_password` all match; `tokenizer_version` or `secretary` do not, since a rule must match whole
-/// words of the name.
+/// The marker for a field whose name says it holds a secret: `api_key`, `apiKey`, `STRIPE_SECRET`,
+/// `user_password`, `pass_word`, `stripe.api.key` and `userpassword` all match; `tokenizer_version` or
+/// `secretary` do not. A rule matches a whole word, its two words as neighbouring words, or the end of the
+/// name's last word (rules longer than four letters).
 pub fn sensitive_field(name: &str, extra: &[String]) -> Option<&'static str> {
     let words = NameWords::of(name);
     for (rule, marker) in FIELD_RULES {
-        if words.parts().any(|w| w == rule.as_bytes()) || rule.len() > 4 && words.joined_ends_with(rule.as_bytes()) {
+        if words.matches_rule(rule) {
             return Some(marker);
         }
     }
-    extra
-        .iter()
-        .any(|e| e.eq_ignore_ascii_case(name) || words.parts().any(|w| w.eq_ignore_ascii_case(e.as_bytes())))
-        .then_some("field")
+    extra.iter().any(|e| e.eq_ignore_ascii_case(name) || words.contains_run(&NameWords::of(e))).then_some("field")
+}
+
+/// A character of a name as a reader takes it: invisible characters are not there (`pass\u{200B}word` is
+/// `password`), and the full-width forms of ASCII (`ｐａｓｓｗｏｒｄ`) are ASCII.
+fn name_char(c: char) -> Option<char> {
+    if c.is_ascii() {
+        return Some(c);
+    }
+    if is_ignorable(c) {
+        return None;
+    }
+    match u32::from(c) {
+        0xFF01..=0xFF5E => char::from_u32(u32::from(c) - 0xFEE0),
+        // The ideographic space.
+        0x3000 => Some(' '),
+        _ => Some(c),
+    }
+}
+
+/// What splits a name into words: the separators names are written with, and any character that is not a
+/// letter or digit beyond ASCII (`pass·word`). Other ASCII punctuation stays in its word.
+fn is_name_separator(c: char) -> bool {
+    matches!(c, '_' | '-' | ' ' | '.') || (!c.is_ascii() && !c.is_alphanumeric())
+}
+
+/// The ASCII separators a name may be written with between two words of a rule (`pass_word`,
+/// `stripe.api.key`). The answer prefilter looks for each rule written with one of them at each place.
+pub const NAME_SEPARATORS: [char; 4] = ['_', '-', ' ', '.'];
+
+/// Every way a field-name rule can be written in ASCII with one separator inside it (and without one), for
+/// the answer prefilter: a name matches a rule only as one word or two neighbouring words.
+pub fn field_rule_spellings() -> Vec<String> {
+    let mut out = Vec::new();
+    for (rule, _) in FIELD_RULES {
+        out.push(rule.replace('|', ""));
+        if rule.contains('|') {
+            out.extend(NAME_SEPARATORS.iter().map(|sep| rule.replace('|', &sep.to_string())));
+        }
+    }
+    out
+}
+
+/// `name` written with each separator between its words, and with none (`internal_notes` → `internal-notes`,
+/// `internalnotes`, …), for the answer prefilter.
+pub fn name_spellings(name: &str) -> Vec<String> {
+    let words = NameWords::of(name);
+    // A name matches when it holds the words in a row, however they are joined: each word is a part of it.
+    (0..words.ends.len()).map(|i| String::from_utf8_lossy(words.word(i)).into_owned()).collect()
 }
 
 /// The words of a field name, lowercased: `apiKey` → `api`, `key`; `user_password` → `user`, `password`.
@@ -514,17 +750,23 @@ impl NameWords {
         let mut words = NameWords { flat: Vec::with_capacity(name.len()), ends: Vec::new() };
         let mut previous_lower = false;
         let mut buf = [0u8; 4];
-        for c in name.chars() {
-            if c == '_' || c == '-' || c == ' ' || c == '.' {
+        for c in name.chars().filter_map(name_char) {
+            if is_name_separator(c) {
                 words.end_word();
                 previous_lower = false;
                 continue;
             }
-            if c.is_ascii_uppercase() && previous_lower {
+            if c.is_uppercase() && previous_lower {
                 words.end_word();
             }
-            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-            words.flat.extend_from_slice(c.to_ascii_lowercase().encode_utf8(&mut buf).as_bytes());
+            previous_lower = c.is_lowercase() || c.is_ascii_digit();
+            if c.is_ascii() {
+                words.flat.extend_from_slice(c.to_ascii_lowercase().encode_utf8(&mut buf).as_bytes());
+            } else {
+                for lower in c.to_lowercase() {
+                    words.flat.extend_from_slice(lower.encode_utf8(&mut buf).as_bytes());
+                }
+            }
         }
         words.end_word();
         words
@@ -547,32 +789,37 @@ impl NameWords {
         self.words(i, i)
     }
 
-    fn pair(&self, i: usize) -> &[u8] {
-        self.words(i, i + 1)
+    fn count(&self) -> usize {
+        self.ends.len()
     }
 
-    fn pair_count(&self) -> usize {
-        self.ends.len().saturating_sub(1)
-    }
-
-    /// Every word, then every pair.
-    fn parts(&self) -> impl Iterator<Item = &[u8]> {
-        (0..self.ends.len()).map(|i| self.word(i)).chain((0..self.pair_count()).map(|i| self.pair(i)))
-    }
-
-    /// Whether all the parts written one after another end with `suffix`.
-    fn joined_ends_with(&self, suffix: &[u8]) -> bool {
-        let mut need = suffix;
-        // Backwards: the pairs, last first, then the words (which together are `flat`).
-        let pairs = (0..self.pair_count()).rev().map(|i| self.pair(i));
-        for part in pairs.chain(std::iter::once(self.flat.as_slice())) {
-            if need.len() <= part.len() {
-                return part.ends_with(need);
-            }
-            let Some(rest) = need.strip_suffix(part) else { return false };
-            need = rest;
+    /// Whether the name matches a rule (`pass|word`): see [`sensitive_field`].
+    fn matches_rule(&self, rule: &str) -> bool {
+        let n = self.count();
+        let whole = rule.replace('|', "");
+        if (0..n).any(|i| self.word(i) == whole.as_bytes()) {
+            return true;
         }
-        need.is_empty()
+        let split = rule.split_once('|');
+        if let Some((left, right)) = split {
+            if (1..n).any(|i| self.word(i - 1) == left.as_bytes() && self.word(i) == right.as_bytes()) {
+                return true;
+            }
+        }
+        if whole.len() <= 4 || n == 0 {
+            return false;
+        }
+        let last = self.word(n - 1);
+        last.ends_with(whole.as_bytes())
+            || split.is_some_and(|(left, right)| {
+                n >= 2 && last == right.as_bytes() && self.word(n - 2).ends_with(left.as_bytes())
+            })
+    }
+
+    /// Whether `other`'s words stand in this name, one after another.
+    fn contains_run(&self, other: &NameWords) -> bool {
+        let (n, k) = (self.count(), other.count());
+        k > 0 && k <= n && (0..=n - k).any(|start| (0..k).all(|j| self.word(start + j) == other.word(j)))
     }
 }
 
@@ -653,20 +900,111 @@ mod tests {
         assert_eq!(sensitive_field("apiKey", &[]), Some("api_key"));
     }
 
+    #[test]
+    fn names_match_however_they_are_spelled_or_hidden() {
+        for name in [
+            "pass_word",
+            "PASS-WORD",
+            "passWord",
+            "stripe.api.key",
+            "Stripe API Key",
+            "api__key",
+            "ｐａｓｓｗｏｒｄ",
+            "pass\u{200B}word",
+            "pass\u{00AD}word",
+            "pass·word",
+            "userpassword",
+            "db.pass.word",
+            "social.security",
+        ] {
+            assert!(sensitive_field(name, &[]).is_some(), "{name}");
+        }
+        // Rules split elsewhere than between their words are other words.
+        for name in ["pas_sword", "api_k_ey", "tok_en", "secretary_x", "passport"] {
+            assert_eq!(sensitive_field(name, &[]), None, "{name}");
+        }
+        assert_eq!(sensitive_field("internalNotes", &["internal_notes".to_string()]), Some("field"));
+        assert_eq!(sensitive_field("x.internal-notes", &["internal_notes".to_string()]), Some("field"));
+        // Every rule's spellings are what the prefilter looks for: each matches.
+        for spelling in field_rule_spellings() {
+            assert!(sensitive_field(&spelling, &[]).is_some(), "{spelling}");
+        }
+    }
+
+    #[test]
+    fn a_key_split_by_invisible_characters_is_redacted_whole() {
+        let text = "key: sk_live_51Hq\u{200B}LyjWDarjtT1zdp7dc\u{2060}XYZab end";
+        let out = redact_text(text, DEFAULT, &mut |_| {});
+        assert_eq!(out, Some(Some("key: [redacted:stripe_key] end".to_string())));
+        let card = "card 4242\u{200C}4242 4242 4242";
+        assert_eq!(kinds(card, DEFAULT), vec!["card_number"]);
+    }
+
+    #[test]
+    fn compact_jose_tokens_are_found_whatever_their_payload() {
+        // Header {"alg":"HS256"}: a JSON payload, a text payload, a detached (empty) one, and a JWE.
+        let header = "eyJhbGciOiJIUzI1NiJ9";
+        for token in [
+            format!("{header}.eyJzdWIiOiIxIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+            format!("{header}.aGVsbG8gd29ybGQ.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+            format!("{header}..dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+            "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..OTk5OTk5OTk5OTk5.c2VjcmV0IGRhdGE.dGFnIGRhdGE".to_string(),
+            // {\n "alg":"HS256"\n}: a header written with line breaks.
+            "ewogImFsZyI6IkhTMjU2Igp9.cGF5bG9hZA.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U".to_string(),
+        ] {
+            assert_eq!(kinds(&format!("Bearer {token} x"), DEFAULT), vec!["jwt"], "{token}");
+        }
+        // Base64url that is not a JOSE header is not a token.
+        assert!(kinds("eyJub3RfYV9oZWFkZXIiOjF9.cGF5bG9hZA.c2lnbmF0dXJlcw", DEFAULT).is_empty());
+        assert!(kinds("eyes.closed.tight", DEFAULT).is_empty());
+    }
+
+    #[test]
+    fn values_written_after_a_secret_name_in_text_are_redacted() {
+        let mut marker = |name: &str| sensitive_field(name, &[]);
+        let cases = [
+            ("password: hunter2", "password: [redacted:password]"),
+            ("STRIPE_SECRET=abc123&next=1", "STRIPE_SECRET=[redacted:secret]&next=1"),
+            (r#"{"pass_word": "hunter2",}"#, r#"{"pass_word": "[redacted:password]",}"#),
+            ("Authorization: Bearer abc.def\nok", "Authorization: [redacted:credential]\nok"),
+            ("my api key = 'k-123' thanks", "my api key = '[redacted:api_key]' thanks"),
+        ];
+        for (text, want) in cases {
+            let got = redact_assignments(text, &mut marker, &mut |_| {});
+            assert_eq!(got.as_deref(), Some(want), "{text}");
+        }
+        for text in ["title: Hello", "https://example.com/a", "the token was revoked", "password: [redacted:password]"]
+        {
+            assert_eq!(redact_assignments(text, &mut marker, &mut |_| {}), None, "{text}");
+        }
+    }
+
     /// The matching as it was first written, with a String for every word: the rules' meaning, kept to check
     /// the buffer-based [`NameWords`] against.
     fn sensitive_field_by_copies(name: &str, extra: &[String]) -> Option<&'static str> {
         let words = words_of(name);
-        let joined: String = words.concat();
         for (rule, marker) in FIELD_RULES {
-            if words.iter().any(|w| w == rule) || joined.ends_with(rule) && (rule.len() > 4) {
+            let whole = rule.replace('|', "");
+            let split = rule.split_once('|');
+            let as_word = words.contains(&whole);
+            let as_pair = split.is_some_and(|(l, r)| words.windows(2).any(|p| p[0] == l && p[1] == r));
+            let at_end = whole.len() > 4
+                && (words.last().is_some_and(|w| w.ends_with(&whole))
+                    || split.is_some_and(|(l, r)| {
+                        words.len() >= 2 && words[words.len() - 1] == r && words[words.len() - 2].ends_with(l)
+                    }));
+            if as_word || as_pair || at_end {
                 return Some(marker);
             }
         }
         let lower = name.to_ascii_lowercase();
         extra
             .iter()
-            .any(|e| e.eq_ignore_ascii_case(&lower) || words.iter().any(|w| w.eq_ignore_ascii_case(e)))
+            .any(|e| {
+                let run = words_of(e);
+                e.eq_ignore_ascii_case(&lower)
+                    || (!run.is_empty() && words.windows(run.len()).any(|w| w == run.as_slice()))
+            })
             .then_some("field")
     }
 
@@ -675,25 +1013,29 @@ mod tests {
         let mut current = String::new();
         let mut previous_lower = false;
         for c in name.chars() {
-            if c == '_' || c == '-' || c == ' ' || c == '.' {
+            let c = match c {
+                c if c.is_ascii() => c,
+                c if is_ignorable(c) => continue,
+                '\u{3000}' => ' ',
+                c if ('\u{FF01}'..='\u{FF5E}').contains(&c) => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                c => c,
+            };
+            if c == '_' || c == '-' || c == ' ' || c == '.' || (!c.is_ascii() && !c.is_alphanumeric()) {
                 if !current.is_empty() {
                     words.push(std::mem::take(&mut current));
                 }
                 previous_lower = false;
                 continue;
             }
-            if c.is_ascii_uppercase() && previous_lower && !current.is_empty() {
+            if c.is_uppercase() && previous_lower && !current.is_empty() {
                 words.push(std::mem::take(&mut current));
             }
-            previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-            current.push(c.to_ascii_lowercase());
+            previous_lower = c.is_lowercase() || c.is_ascii_digit();
+            current.extend(c.to_lowercase());
         }
         if !current.is_empty() {
             words.push(current);
         }
-        // Two-word rules (`api key`, `access key`, `private key`, `card number`, `credit card`, `social security`).
-        let pairs: Vec<String> = words.windows(2).map(|w| format!("{}{}", w[0], w[1])).collect();
-        words.extend(pairs);
         words
     }
 
@@ -705,8 +1047,28 @@ mod tests {
         fn name() -> impl Strategy<Value = String> {
             let part = prop_oneof![
                 prop::sample::select(vec![
-                    "pass", "word", "api", "Key", "KEY", "token", "Secret", "card", "number", "ssn", "cred", "ential",
-                    "s", "phrase", "é", "x", "9"
+                    "pass",
+                    "word",
+                    "api",
+                    "Key",
+                    "KEY",
+                    "token",
+                    "Secret",
+                    "card",
+                    "number",
+                    "ssn",
+                    "cred",
+                    "ential",
+                    "s",
+                    "phrase",
+                    "é",
+                    "x",
+                    "9",
+                    "\u{200B}",
+                    "ｗｏｒｄ",
+                    "Ｐａｓｓ",
+                    "·",
+                    "İ"
                 ]),
                 prop::sample::select(vec!["_", "-", " ", ".", "__"]),
             ];
