@@ -117,8 +117,11 @@ export function requestCalls(guard) {
 		 */
 		inspect: (body, context, facts) =>
 			readJudgement(guard, guard.inspect(body, callerContextText(context), context.received_ms, minuteOfWeek(context.local_time), facts)),
-		/** `{ok: {bytes, findings}}` (`bytes`: the UTF-8 answer to send instead, or null) or `{error}`. */
-		filterAnswer: (bytes, collection, requestId) => readFiltered(guard.filterAnswer(bytes, collection, requestId)),
+		/**
+		 * `{ok: {bytes, findings}}` (`bytes`: the UTF-8 answer to send instead, or null) or `{error}`. `facts`: the
+		 * judgement's `answer_facts` (JSON text, or undefined), handed back as it came.
+		 */
+		filterAnswer: (bytes, collection, requestId, facts) => readFiltered(guard.filterAnswer(bytes, collection, requestId, facts)),
 	};
 }
 
@@ -139,7 +142,7 @@ function warmUp(rounds) {
 		for (let round = 0; round < rounds; round++) {
 			for (const message of messageBytes) readRecord(calls.inspect(message, context, undefined).ok?.audit);
 			for (const bytes of answerBytes) {
-				calls.filterAnswer(bytes, collection, '1');
+				calls.filterAnswer(bytes, collection, '1', undefined);
 				outcome(200, bytes);
 			}
 		}

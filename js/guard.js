@@ -196,9 +196,9 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	 * came or the core's in their place. Whatever the core cannot check is replaced by its tool error; if the
 	 * core itself fails, by the guard's own: an answer is never sent unchecked.
 	 */
-	function filterAnswer(text, { collection, requestId }) {
+	function filterAnswer(text, { collection, requestId, facts }) {
 		const bytes = bytesOf(text);
-		const answer = core.filterAnswer(bytes, collection ?? undefined, JSON.stringify(requestId ?? null));
+		const answer = core.filterAnswer(bytes, collection ?? undefined, JSON.stringify(requestId ?? null), facts ?? undefined);
 		const rewritten = answer.ok?.bytes;
 		if (rewritten) return { body: rewritten, findings: answer.ok.findings };
 		if (answer.ok) return { body: bytes, findings: answer.ok.findings };
@@ -245,7 +245,9 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 				return judgement.response ? res.json(judgement.response) : res.send();
 			}
 
-			const answerFilter = judgement.filter_answer ? { collection: judgement.answer_collection, requestId: req.body?.id } : null;
+			const answerFilter = judgement.filter_answer
+				? { collection: judgement.answer_collection, requestId: req.body?.id, facts: judgement.answer_facts }
+				: null;
 			if (!judgement.mutating) {
 				recordCompletion(res, judgement.audit, { timestamp, started, writtenAhead: false, hideTools: judgement.hide_tools, answerFilter });
 				hideGuardSettings(req.schema);

@@ -12,8 +12,11 @@ use crate::policy::Rule;
 use crate::prefilter::{Prefilter, Triggers};
 use crate::relations::{FieldRelation, RelationIndex};
 use crate::response::tool_error;
-use crate::secrets::{redact_text, redaction_marker, sensitive_field, DetectorOptions};
-use serde::Serialize;
+use crate::secrets::{
+    base64url_decode, find_secrets, is_ignorable, redact_assignments, redact_text, redaction_marker, sensitive_field,
+    DetectorOptions,
+};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -92,6 +95,22 @@ impl Protection {
         self.marker_by_name(key)
     }
 
+    /// The marker for a member named `key` of a row of `collection` in an answer whose read gave fields other
+    /// names (`aliases`): the worst of what its own name and every field it may stand for call for.
+    pub fn answer_marker(&self, aliases: &Aliases, collection: Option<&str>, key: &str) -> Option<&'static str> {
+        let own = self.field_marker(collection, key);
+        aliases.fields_named(key).fold(own, |worst, (scope, field)| {
+            worst.or_else(|| {
+                let listed = self.listed_field(scope.or(collection), field) || self.listed_field(collection, field);
+                if listed {
+                    Some("field")
+                } else {
+                    self.marker_by_name(field)
+                }
+            })
+        })
+    }
+
     pub fn is_off(&self) -> bool {
         !self.field_rules
             && self.extra_fields.is_empty()
@@ -138,6 +157,8 @@ pub enum FilterError {
     UnreadableResult(String),
     #[error("the secret and injection scanners could not be built")]
     Scanners,
+    #[error("{0}")]
+    NotMedia(String),
 }
 
 /// The answer to send, and what was found on the way.
@@ -154,6 +175,57 @@ pub struct Filtered {
 pub struct AnswerContext<'a> {
     pub collection: Option<&'a str>,
     pub relations: &'a RelationIndex,
+    /// What the request says about the answer's names and bytes.
+    pub facts: &'a AnswerFacts,
+}
+
+/// What the request tells about its answer that the answer does not tell itself, handed from the judgement
+/// of the request to the filter of its answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AnswerFacts {
+    /// The names the read gave fields (`alias`, in the query and in `deep`).
+    #[serde(default, skip_serializing_if = "Aliases::is_empty")]
+    pub aliases: Aliases,
+    /// The answer carries a file's bytes (`assets`): they must be the image or audio they are declared as.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub media: bool,
+}
+
+impl AnswerFacts {
+    pub fn is_empty(&self) -> bool {
+        self.aliases.is_empty() && !self.media
+    }
+}
+
+/// Fields a read renamed: Directus writes the value of `field` under `alias` in the rows of `collection`
+/// (`None`: rows the guard cannot place, so anywhere).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Aliases(pub Vec<(Option<String>, String, String)>);
+
+impl Aliases {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The field `key` stands for in rows of `collection`, when the read named it so there.
+    pub fn field_in(&self, collection: Option<&str>, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(scope, alias, _)| alias == key && (scope.is_none() || scope.as_deref() == collection))
+            .map(|(_, _, field)| field.as_str())
+    }
+
+    /// Every field any alias named `key` stands for, with the collection whose rows it is in.
+    pub fn fields_named<'s>(&'s self, key: &'s str) -> impl Iterator<Item = (Option<&'s str>, &'s str)> + 's {
+        self.0
+            .iter()
+            .filter(move |(_, alias, _)| alias == key)
+            .map(|(scope, _, field)| (scope.as_deref(), field.as_str()))
+    }
+
+    fn names(&self, key: &str) -> bool {
+        self.0.iter().any(|(_, alias, _)| alias == key)
+    }
 }
 
 /// `prefilter` rules out answers with nothing to find in one fast pass; without it every answer is read.
@@ -169,7 +241,14 @@ pub fn filter_answer(
     if answer.len() > MAX_ANSWER_BYTES {
         return Err(FilterError::TooLarge(answer.len()));
     }
-    if protection.is_off() || prefilter.is_some_and(|p| !p.may_need_filtering(answer)) {
+    if protection.is_off() {
+        return Ok(Filtered { text: None, findings: Findings::default(), blocked: false });
+    }
+    if ctx.facts.media {
+        check_media(answer)?;
+    }
+    // Aliases make names the prefilter does not know sensitive: such answers (rare) are always read.
+    if ctx.facts.aliases.is_empty() && prefilter.is_some_and(|p| !p.may_need_filtering(answer)) {
         return Ok(Filtered { text: None, findings: Findings::default(), blocked: false });
     }
     let src = std::str::from_utf8(answer).map_err(|e| FilterError::Unreadable(e.to_string()))?;
@@ -177,6 +256,7 @@ pub fn filter_answer(
         protection,
         prefilter,
         relations: ctx.relations,
+        aliases: &ctx.facts.aliases,
         findings: Findings::default(),
         awaiting_record: Vec::new(),
         field_markers: HashMap::new(),
@@ -309,6 +389,8 @@ struct Place<'p, 's> {
 struct Member<'s> {
     /// The redaction marker, when the value is redacted whatever it holds.
     marker: Option<&'static str>,
+    /// The name itself is scanned for secrets and instructions.
+    scan_name: bool,
     /// The collection of the rows in its value (a relation's), or of the row itself.
     collection: Option<&'s str>,
 }
@@ -347,13 +429,16 @@ struct Walker<'a> {
     /// Rules out single strings too: most values in a row that needs the full check hold nothing.
     prefilter: Option<&'a Prefilter>,
     relations: &'a RelationIndex,
+    aliases: &'a Aliases,
     findings: Findings,
     /// Injection findings whose row is not known yet: a row's key may come after the field.
     awaiting_record: Vec<usize>,
     /// What each field name calls for, worked out once per answer: rows repeat their names. Hashed with
     /// std's SipHash on purpose: the names come from the answer, and stored JSON can hold any number of
     /// names made to collide under a fast hash such as the relation index's.
-    field_markers: HashMap<String, Option<&'static str>>,
+    /// With it, whether the name itself holds anything to find (a key, an instruction): most do not, so
+    /// most names are never scanned.
+    field_markers: HashMap<String, (Option<&'static str>, bool)>,
     /// Each redaction marker as written into the answer, by layer: most rows of an answer redact the same
     /// fields.
     marker_literals: Vec<(&'static str, Layer, String)>,
@@ -400,18 +485,31 @@ impl<'a> Walker<'a> {
             Next::Array => self.array(lx, at, patches),
             Next::String => {
                 let token = lx.string()?;
-                self.string_value(&token, lx.layer(), at.path, patches)
+                self.string_value(&token, lx.layer(), at, patches)
             }
             Next::Scalar => {
-                lx.scalar()?;
+                let scalar = lx.scalar()?;
+                self.number(&scalar, lx.layer(), patches);
                 Ok(())
             }
         }
     }
 
+    /// A number is read as its digits: a card number stored in a number field is still a card number.
+    fn number(&mut self, scalar: &Scalar, layer: Layer, patches: &mut Vec<Patch>) {
+        let digits = scalar.text.strip_prefix('-').unwrap_or(&scalar.text);
+        // Cards have 13 digits or more; shorter numbers, fractions and exponents hold none.
+        if digits.len() < 13 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return;
+        }
+        if let Some(found) = find_secrets(digits, self.protection.detectors).and_then(|f| f.into_iter().next()) {
+            self.redact_span(scalar.start, scalar.end, found.kind.name(), layer, patches);
+        }
+    }
+
     /// A string value: scanned, and rewritten if anything was redacted or sanitized.
-    fn string_value(&mut self, token: &StringToken, layer: Layer, path: &Path, patches: &mut Vec<Patch>) -> Walk {
-        if let Some(replaced) = self.string(&token.text, path)? {
+    fn string_value(&mut self, token: &StringToken, layer: Layer, at: &Place, patches: &mut Vec<Patch>) -> Walk {
+        if let Some(replaced) = self.string(&token.text, at.path, at.depth)? {
             patches.push(Patch { start: token.start, end: token.end, text: string_literal(&replaced, layer) });
         }
         Ok(())
@@ -482,7 +580,9 @@ impl<'a> Walker<'a> {
         let mut name: Option<Cow<str>> = None;
         let mut position = 0;
         loop {
-            let key = lx.string()?.text;
+            let key_token = lx.string()?;
+            let key_layer = lx.layer();
+            let key = key_token.text;
             let member = match siblings.as_deref_mut() {
                 Some(siblings) => match siblings.get(position) {
                     Some((known, member)) if *known == key => *member,
@@ -498,6 +598,16 @@ impl<'a> Walker<'a> {
             position += 1;
             lx.expect(':', "expected : after a key in an object")?;
             let path = at.path.child(Segment::Key(&key));
+            // A name is text the model reads too: a key or an instruction in it is found as in a value.
+            if member.scan_name && at.role == Role::Row {
+                if let Some(replaced) = self.string(&key, &path, at.depth)? {
+                    patches.push(Patch {
+                        start: key_token.start,
+                        end: key_token.end,
+                        text: string_literal(&replaced, key_layer),
+                    });
+                }
+            }
             let role = match (at.role, key.as_ref()) {
                 (Role::Root, "result") => Role::Result,
                 (Role::Result, "content") => Role::ResultContent,
@@ -579,10 +689,14 @@ impl<'a> Walker<'a> {
         match next {
             Next::String if wants_name => {
                 let token = lx.string()?;
-                self.string_value(&token, layer, at.path, patches)?;
+                self.string_value(&token, layer, at, patches)?;
                 Ok(Some(token.text))
             }
-            Next::Scalar => Ok(number_name(wants_name, lx.scalar()?)),
+            Next::Scalar => {
+                let scalar = lx.scalar()?;
+                self.number(&scalar, layer, patches);
+                Ok(number_name(wants_name, scalar))
+            }
             _ => {
                 let place = Place { path: at.path, scope: Scope { collection }, role: at.role, depth: at.depth };
                 self.value(lx, &place, patches).map(|()| None)
@@ -614,7 +728,8 @@ impl<'a> Walker<'a> {
             Layer::Plain => {
                 let mut inner = Lexer::new(lx.source(), lx.pos() + 1, Layer::InString);
                 if !matches!(inner.peek(), Ok(Some('{' | '['))) {
-                    return self.value(lx, at, patches);
+                    let token = lx.string()?;
+                    return self.string_value(&token, Layer::Plain, at, patches);
                 }
                 self.value(&mut inner, &inner_at, patches)
                     .and_then(|()| inner.finish().map_err(Fault::from))
@@ -627,7 +742,7 @@ impl<'a> Walker<'a> {
                 let token = lx.string()?;
                 let trimmed = token.text.trim_start();
                 if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
-                    return self.string_value(&token, Layer::InString, at.path, patches);
+                    return self.string_value(&token, Layer::InString, at, patches);
                 }
                 let mut inner_patches = Vec::new();
                 let mut inner = Lexer::new(&token.text, 0, Layer::Plain);
@@ -664,36 +779,71 @@ impl<'a> Walker<'a> {
         'a: 's,
     {
         let relations: &'a RelationIndex = self.relations;
-        let into = match collection.and_then(|c| relations.field(c, key)) {
+        // Directus writes an aliased field under its alias: relations follow the field it stands for.
+        let field = self.aliases.field_in(collection, key).unwrap_or(key);
+        let into = match collection.and_then(|c| relations.field(c, field)) {
             Some(FieldRelation::ManyToOne { related }) => Some(related.as_str()),
             Some(FieldRelation::OneToMany { many, .. }) => Some(many.as_str()),
             Some(FieldRelation::ManyToAny { .. }) => None,
             None => collection,
         };
-        let marker = if self.protection.listed_field(collection, key) {
-            Some("field")
-        } else if let Some(known) = self.field_markers.get(key) {
-            *known
-        } else {
-            let marker = self.protection.marker_by_name(key);
-            self.field_markers.insert(key.to_string(), marker);
-            marker
+        let (by_name, scan_name) = match self.field_markers.get(key) {
+            Some(known) => *known,
+            None => {
+                let scan = match self.prefilter {
+                    Some(p) => p.triggers(key.as_bytes()).any(),
+                    None => true,
+                };
+                let known = (self.protection.marker_by_name(key), scan);
+                self.field_markers.insert(key.to_string(), known);
+                known
+            }
         };
-        Member { marker, collection: into }
+        let marker = if self.aliases.names(key) {
+            self.protection.answer_marker(self.aliases, collection, key)
+        } else if self.protection.listed_field(collection, key) {
+            Some("field")
+        } else {
+            by_name
+        };
+        Member { marker, scan_name, collection: into }
     }
 
-    fn string(&mut self, text: &str, path: &Path) -> Walk<Option<String>> {
+    /// A string: JSON text stored in it is read as JSON; otherwise secrets are redacted (by value, and by
+    /// the name written before a value), then instructions looked for.
+    fn string(&mut self, text: &str, path: &Path, depth: usize) -> Walk<Option<String>> {
         let triggers = match self.prefilter {
             Some(p) => p.triggers(text.as_bytes()),
             None => Triggers::everything(),
         };
+        if !triggers.any() {
+            return Ok(None);
+        }
+        if looks_like_json(text) {
+            if let Some(read) = self.stored_json(text, path, depth)? {
+                return Ok(read);
+            }
+        }
         let mut current: Option<String> = None;
-        if triggers.secrets() {
+        let hidden = triggers.has(Triggers::NON_ASCII) && !text.is_ascii() && text.chars().any(is_ignorable);
+        if triggers.secrets() || hidden {
             let redactions = &mut self.findings.redactions;
             current = redact_text(text, self.protection.detectors, &mut |kind| {
                 count(redactions, kind.name());
             })
             .ok_or(Fault::Scanners)?;
+        }
+        if triggers.has(Triggers::FIELD | Triggers::NON_ASCII | Triggers::ESCAPE) {
+            let protection = self.protection;
+            let redactions = &mut self.findings.redactions;
+            let named = redact_assignments(
+                current.as_deref().unwrap_or(text),
+                &mut |name| protection.marker_by_name(name),
+                &mut |marker| count(redactions, marker),
+            );
+            if named.is_some() {
+                current = named;
+            }
         }
         if self.protection.injection == InjectionMode::Off || !triggers.injection() {
             return Ok(current);
@@ -727,6 +877,117 @@ impl<'a> Walker<'a> {
         }
         Ok(current)
     }
+}
+
+impl Walker<'_> {
+    /// JSON text stored in a string (a text field holding `{"password": …}`), read as the client that parses
+    /// it will: its names and values are judged as the answer's own. `None` when it is not JSON, and then
+    /// nothing found while trying is kept.
+    fn stored_json(&mut self, text: &str, path: &Path, depth: usize) -> Walk<Option<Option<String>>> {
+        let redactions = self.findings.redactions.clone();
+        let (injections, awaiting) = (self.findings.injections.len(), self.awaiting_record.len());
+        let inner_path = path.child(Segment::Inner);
+        // Its rows are no collection's: only names and values tell.
+        let at = Place { path: &inner_path, scope: Scope { collection: None }, role: Role::Row, depth };
+        let mut patches = Vec::new();
+        let mut lx = Lexer::new(text, 0, Layer::Plain);
+        match self.value(&mut lx, &at, &mut patches).and_then(|()| lx.finish().map_err(Fault::from)) {
+            Ok(()) => {}
+            Err(Fault::Scanners) => return Err(Fault::Scanners),
+            Err(_) => {
+                self.findings.redactions = redactions;
+                self.findings.injections.truncate(injections);
+                self.awaiting_record.truncate(awaiting);
+                return Ok(None);
+            }
+        }
+        if patches.is_empty() {
+            return Ok(Some(None));
+        }
+        splice(text, patches).map(|t| Some(Some(t)))
+    }
+}
+
+/// Whether a string may be JSON text: an object or an array.
+fn looks_like_json(text: &str) -> bool {
+    let trimmed = text.trim_start();
+    trimmed.starts_with('{') || trimmed.starts_with('[')
+}
+
+/// The first bytes of a file, by the formats Directus's `assets` tool may send: `image/*` and `audio/*`.
+/// A file whose bytes are none of them (text, a document, an SVG, which is text) is what its type claims
+/// only by its type, which MCP can change; it is withheld.
+fn check_media(answer: &[u8]) -> Result<(), FilterError> {
+    let not_read = |e: String| FilterError::Unreadable(e);
+    let value: Value = serde_json::from_slice(answer).map_err(|e| not_read(e.to_string()))?;
+    let Some(content) = value.pointer("/result/content").and_then(Value::as_array) else { return Ok(()) };
+    for item in content {
+        let kind = item.get("type").and_then(Value::as_str).unwrap_or_default();
+        if kind == "text" {
+            continue;
+        }
+        let declared = item.get("mimeType").and_then(Value::as_str).unwrap_or("unknown");
+        let data = item.get("data").and_then(Value::as_str).unwrap_or_default();
+        // The first 48 bytes are enough for every signature below.
+        let head: String = data.chars().take(64).collect();
+        let bytes = base64url_decode(&head).unwrap_or_default();
+        let found = media_format(&bytes);
+        let fits = match (kind, found) {
+            ("image", Some((family, _))) | ("audio", Some((family, _))) => family == kind,
+            _ => false,
+        };
+        if !fits {
+            let what = found.map_or("no image or audio format", |(_, name)| name);
+            return Err(FilterError::NotMedia(format!(
+                "the file's bytes are {what}, though it is declared {declared}: a file's type can be changed through MCP, so its bytes are judged, and these are withheld"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The family (`image` or `audio`) and name of the format whose signature `bytes` start with.
+fn media_format(b: &[u8]) -> Option<(&'static str, &'static str)> {
+    let at = |i: usize, sig: &[u8]| b.get(i..i + sig.len()) == Some(sig);
+    let brand = || b.get(8..12).unwrap_or_default();
+    let found = if at(0, b"\x89PNG\r\n\x1a\n") {
+        ("image", "PNG")
+    } else if at(0, b"\xff\xd8\xff") {
+        ("image", "JPEG")
+    } else if at(0, b"GIF87a") || at(0, b"GIF89a") {
+        ("image", "GIF")
+    } else if at(0, b"RIFF") && at(8, b"WEBP") {
+        ("image", "WebP")
+    } else if at(0, b"BM") && b.get(6..10) == Some(&[0, 0, 0, 0]) {
+        ("image", "BMP")
+    } else if at(0, b"II*\0") || at(0, b"MM\0*") {
+        ("image", "TIFF")
+    } else if (at(0, &[0, 0, 1, 0]) || at(0, &[0, 0, 2, 0])) && !at(4, b"ftyp") {
+        ("image", "ICO")
+    } else if at(4, b"ftyp") && [&b"avif"[..], b"avis", b"heic", b"heix", b"mif1", b"msf1"].contains(&brand()) {
+        ("image", "AVIF/HEIF")
+    } else if at(0, &[0xff, 0x0a]) || at(0, b"\0\0\0\x0cJXL ") {
+        ("image", "JPEG XL")
+    } else if at(0, b"ID3") || (b.len() > 1 && b[0] == 0xff && b[1] & 0xe0 == 0xe0) {
+        ("audio", "MPEG audio")
+    } else if at(0, b"RIFF") && at(8, b"WAVE") {
+        ("audio", "WAV")
+    } else if at(0, b"OggS") {
+        ("audio", "Ogg")
+    } else if at(0, b"fLaC") {
+        ("audio", "FLAC")
+    } else if at(0, b"FORM") && (at(8, b"AIFF") || at(8, b"AIFC")) {
+        ("audio", "AIFF")
+    } else if at(0, &[0x1a, 0x45, 0xdf, 0xa3]) {
+        ("audio", "WebM/Matroska")
+    } else if at(4, b"ftyp") {
+        ("audio", "MPEG-4")
+    } else if at(0, b"#!AMR") || at(0, b"MThd") || at(0, b"caff") {
+        ("audio", "AMR/MIDI/CAF")
+    } else {
+        return None;
+    };
+    Some(found)
 }
 
 /// One more redaction of `kind` (the map allocates a key only for a kind's first one).

@@ -3,13 +3,13 @@
 //! runs every check on every string, so this also shows the prefilter's triggers skip nothing they should not.
 
 use super::{
-    blocked_answer, notice, AnswerContext, FilterError, Filtered, Findings, InjectionFinding, InjectionMode, Path,
-    Protection, Segment,
+    blocked_answer, check_media, notice, Aliases, AnswerContext, FilterError, Filtered, Findings, InjectionFinding,
+    InjectionMode, Path, Protection, Segment,
 };
 use crate::injection::{sanitize, scan};
 use crate::prefilter::Triggers;
 use crate::relations::{FieldRelation, RelationIndex};
-use crate::secrets::{redact_text, redaction_marker};
+use crate::secrets::{find_secrets, redact_assignments, redact_text, redaction_marker};
 use serde_json::{json, Map, Value};
 
 pub fn filter_answer_by_tree(
@@ -20,8 +20,17 @@ pub fn filter_answer_by_tree(
     if protection.is_off() {
         return Ok(Filtered { text: None, findings: Findings::default(), blocked: false });
     }
+    if ctx.facts.media {
+        check_media(answer)?;
+    }
     let mut value: Value = serde_json::from_slice(answer).map_err(|e| FilterError::Unreadable(e.to_string()))?;
-    let mut walker = Walker { protection, relations: ctx.relations, findings: Findings::default(), changed: false };
+    let mut walker = Walker {
+        protection,
+        relations: ctx.relations,
+        aliases: &ctx.facts.aliases,
+        findings: Findings::default(),
+        changed: false,
+    };
     let root = Path { parent: None, segment: Segment::Root };
     walker.value(&mut value, &root, Scope { collection: ctx.collection, record: None, envelope: true })?;
     let findings = walker.findings;
@@ -51,6 +60,7 @@ struct Scope<'s> {
 struct Walker<'a> {
     protection: &'a Protection,
     relations: &'a RelationIndex,
+    aliases: &'a Aliases,
     findings: Findings,
     changed: bool,
 }
@@ -72,6 +82,21 @@ impl<'a> Walker<'a> {
                 }
                 Ok(())
             }
+            Value::Number(n) => {
+                // A card number stored as a number is still one.
+                let written = n.to_string();
+                let digits = written.strip_prefix('-').unwrap_or(&written);
+                if digits.len() >= 13 && digits.bytes().all(|b| b.is_ascii_digit()) {
+                    if let Some(found) =
+                        find_secrets(digits, self.protection.detectors).and_then(|f| f.into_iter().next())
+                    {
+                        *value = Value::String(redaction_marker(found.kind.name()));
+                        *self.findings.redactions.entry(found.kind.name().to_string()).or_default() += 1;
+                        self.changed = true;
+                    }
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -84,39 +109,63 @@ impl<'a> Walker<'a> {
                 .map(|k| format!("{c}#{}", k.as_str().map_or_else(|| k.to_string(), str::to_string)))
         });
         let record = own_record.as_deref().or(scope.record);
-        for (key, field) in map.iter_mut() {
-            let here = path.child(Segment::Key(key));
-            if let Some(marker) = self.protection.field_marker(scope.collection, key) {
-                if !field.is_null() && !field.is_object() && !field.is_array() {
-                    *field = Value::String(redaction_marker(marker));
-                    *self.findings.redactions.entry(marker.to_string()).or_default() += 1;
-                    self.changed = true;
-                    continue;
-                }
+        let mut out = Map::new();
+        for (key, mut field) in std::mem::take(map) {
+            // Names are text the model reads too: each is scanned as a value is, and written anew if it changes.
+            let mut written = None;
+            if !scope.envelope {
+                let here = path.child(Segment::Key(&key));
+                written = self.string(&key, &here, Scope { collection: scope.collection, record, envelope: false })?;
+                self.changed |= written.is_some();
             }
-            // A tool result's text is JSON text: it is walked as JSON, then written back.
-            if key == "text" {
-                if let Value::String(text) = field {
-                    if let Some(inner) =
-                        self.json_text(text, &here, Scope { collection: scope.collection, record, envelope: false })?
-                    {
-                        *text = inner;
-                        self.changed = true;
-                    }
-                    continue;
-                }
-            }
-            let relations: &'a RelationIndex = self.relations;
-            let collection = match scope.collection.and_then(|c| relations.field(c, key)) {
-                Some(FieldRelation::ManyToOne { related }) => Some(related.as_str()),
-                Some(FieldRelation::OneToMany { many, .. }) => Some(many.as_str()),
-                Some(FieldRelation::ManyToAny { .. }) => None,
-                None => scope.collection,
-            };
-            let envelope = scope.envelope && path.parent.is_none() && key == "result";
-            self.value(field, &here, Scope { collection, record, envelope })?;
+            // Decisions go by the name as it came; the answer carries the scanned one.
+            self.member(&key, &mut field, path, scope, record)?;
+            out.insert(written.unwrap_or(key), field);
         }
+        *map = out;
         Ok(())
+    }
+
+    fn member(
+        &mut self,
+        key: &str,
+        field: &mut Value,
+        path: &Path,
+        scope: Scope,
+        record: Option<&str>,
+    ) -> Result<(), FilterError> {
+        let here = path.child(Segment::Key(key));
+        if let Some(marker) = self.protection.answer_marker(self.aliases, scope.collection, key) {
+            if !field.is_null() && !field.is_object() && !field.is_array() {
+                *field = Value::String(redaction_marker(marker));
+                *self.findings.redactions.entry(marker.to_string()).or_default() += 1;
+                self.changed = true;
+                return Ok(());
+            }
+        }
+        // A tool result's text is JSON text: it is walked as JSON, then written back.
+        if key == "text" {
+            if let Value::String(text) = field {
+                if let Some(inner) =
+                    self.json_text(text, &here, Scope { collection: scope.collection, record, envelope: false })?
+                {
+                    *text = inner;
+                    self.changed = true;
+                }
+                return Ok(());
+            }
+        }
+        let relations: &'a RelationIndex = self.relations;
+        // An aliased field's relation is the field's.
+        let name = self.aliases.field_in(scope.collection, key).unwrap_or(key);
+        let collection = match scope.collection.and_then(|c| relations.field(c, name)) {
+            Some(FieldRelation::ManyToOne { related }) => Some(related.as_str()),
+            Some(FieldRelation::OneToMany { many, .. }) => Some(many.as_str()),
+            Some(FieldRelation::ManyToAny { .. }) => None,
+            None => scope.collection,
+        };
+        let envelope = scope.envelope && path.parent.is_none() && key == "result";
+        self.value(field, &here, Scope { collection, record, envelope })
     }
 
     /// `content[].text`: JSON is parsed and walked; plain text is scanned as a string. Text that starts like
@@ -142,6 +191,32 @@ impl<'a> Walker<'a> {
     }
 
     fn string(&mut self, text: &str, path: &Path, scope: Scope) -> Result<Option<String>, FilterError> {
+        // JSON text stored in a string is walked as JSON; text that does not parse is text.
+        let trimmed = text.trim_start();
+        if trimmed.starts_with('{') || trimmed.starts_with('[') {
+            if let Ok(mut inner) = serde_json::from_str::<Value>(text) {
+                let (before, findings) = (self.changed, self.findings.clone());
+                self.changed = false;
+                let walked = self.value(
+                    &mut inner,
+                    &path.child(Segment::Inner),
+                    Scope { collection: None, record: scope.record, envelope: false },
+                );
+                match walked {
+                    Err(FilterError::Scanners) => return Err(FilterError::Scanners),
+                    Err(_) => {
+                        // Not readable as JSON after all (e.g. JSON-looking text inside it that is not JSON).
+                        self.findings = findings;
+                        self.changed = before;
+                    }
+                    Ok(()) => {
+                        let changed = self.changed;
+                        self.changed = before;
+                        return Ok(changed.then(|| inner.to_string()));
+                    }
+                }
+            }
+        }
         let mut current: Option<String> = None;
         let redactions = &mut self.findings.redactions;
         let redacted = redact_text(text, self.protection.detectors, &mut |kind| {
@@ -150,6 +225,16 @@ impl<'a> Walker<'a> {
         .ok_or(FilterError::Scanners)?;
         if let Some(r) = redacted {
             current = Some(r);
+        }
+        // A value written after a secret's name is the name's.
+        let protection = self.protection;
+        let redactions = &mut self.findings.redactions;
+        if let Some(named) = redact_assignments(
+            current.as_deref().unwrap_or(text),
+            &mut |name| protection.marker_by_name(name),
+            &mut |marker| *redactions.entry(marker.to_string()).or_default() += 1,
+        ) {
+            current = Some(named);
         }
         if self.protection.injection != InjectionMode::Off {
             let scanned = current.as_deref().unwrap_or(text);

@@ -1,19 +1,22 @@
 //! The whole judgement of one `/mcp` message: parse, classify, decide, and build its audit record.
 
 use crate::audit::{redact_arguments, secrets_in_arguments, AuditRecord, Caller};
-use crate::effects::{classify, Classified, ClassifyError, Context, Effect, EffectKind, KeyScope, LEGACY_TOOLS};
+use crate::effects::{
+    classify, coerce_json_fields, Classified, ClassifyError, Context, Effect, EffectKind, KeyScope, LEGACY_TOOLS,
+};
+use crate::filter::{Aliases, AnswerFacts};
 use crate::flows::FlowGraph;
 use crate::message::{parse_message_json, RpcMessage, ToolMode};
 use crate::network::LocalTime;
 use crate::policy::FileFact;
 use crate::policy::{admit, check_deletes, decide, hidden_tools, Decision, Facts, Rule, Subject, Verdict};
-use crate::relations::RelationIndex;
+use crate::relations::{FieldRelation, RelationIndex};
 use crate::response::{denial_result, invalid_request};
 use crate::settings::{guard_collections, Settings, SettingsError};
 use crate::settings::{ArgumentSecrets, AssetsPolicy};
 use serde::Deserialize;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// One message as the JS side hands it over.
 pub struct Request<'a> {
@@ -54,6 +57,10 @@ pub struct Judgement {
     /// The collection the answer's rows belong to, for per-collection field lists and record names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer_collection: Option<String>,
+    /// What the call tells about its answer that the answer does not ([`AnswerFacts`]), as JSON text the JS
+    /// side hands back with the answer; absent for most calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_facts: Option<String>,
     /// What the audit record says. It is written out on its own (see `wasm::Guard::inspect`).
     #[serde(skip)]
     pub record: RecordParts,
@@ -109,6 +116,7 @@ impl Judgement {
     /// letters, digits, `_` and `-` (the line must not end early).
     pub fn short_form(&self) -> Option<String> {
         let plain = self.allowed
+            && self.answer_facts.is_none()
             && !self.mutating
             && self.status == 200
             && self.response.is_none()
@@ -213,7 +221,129 @@ pub fn inspect(req: &Request, relations: &RelationIndex, loaded: &LoadedFacts) -
     let mutating = classified.as_ref().map_or(true, Classified::is_mutating);
     let hide = if req.tool_mode == ToolMode::Registry && name == "search" { tools_to_hide(req) } else { vec![] };
     let call = classified.unwrap_or_else(|_| Classified::new(&name, None, Default::default()));
-    judged(req, "tools/call", Some(call), arguments, mutating, verdict, response, 200, hide)
+    let facts = answer_facts(relations, &call, arguments.as_ref());
+    let mut inspection = judged(req, "tools/call", Some(call), arguments, mutating, verdict, response, 200, hide);
+    if let Inspection::Judged(judgement) = &mut inspection {
+        if judgement.filter_answer {
+            judgement.answer_facts = facts;
+        }
+    }
+    inspection
+}
+
+/// What the answer filter must know of the call to read its answer as the client will: the names the query
+/// gives fields (`alias`, in the query and at every level of `deep`), which Directus writes in place of the
+/// fields' own, and whether the answer carries a file's bytes. `None` when there is nothing to tell.
+fn answer_facts(relations: &RelationIndex, call: &Classified, arguments: Option<&Value>) -> Option<String> {
+    let args = match (&call.inner_tool, arguments) {
+        (Some(_), Some(Value::Object(outer))) => outer.get("input"),
+        (Some(_), _) => None,
+        (None, args) => args,
+    };
+    let mut aliases = Vec::new();
+    if let Some(Value::Object(args)) = args {
+        let args = coerce_json_fields(args);
+        let collection = call.effects.first().map(|e| e.collection.as_str()).filter(|c| *c != "*");
+        if let Some(Value::Object(query)) = args.get("query") {
+            query_aliases(collection, query, "alias", &mut aliases, 0);
+            if let Some(Value::Object(deep)) = query.get("deep") {
+                deep_aliases(relations, collection, deep, query.get("alias"), &mut aliases, 0);
+            }
+        }
+    }
+    let facts = AnswerFacts { aliases: Aliases(aliases), media: call.effective_tool() == "assets" };
+    if facts.is_empty() {
+        return None;
+    }
+    serde_json::to_string(&facts).ok()
+}
+
+/// Bounds the walk of `deep`; Directus bounds its depth far lower (`MAX_RELATIONAL_DEPTH`).
+const MAX_DEEP: usize = 32;
+
+/// The aliases of one level of a query (`alias` at the top, `_alias` in `deep`), for rows of `collection`.
+fn query_aliases(
+    collection: Option<&str>,
+    query: &Map<String, Value>,
+    key: &str,
+    out: &mut Vec<(Option<String>, String, String)>,
+    depth: usize,
+) {
+    if depth > MAX_DEEP {
+        return;
+    }
+    if let Some(Value::Object(alias)) = query.get(key) {
+        for (name, field) in alias {
+            if let Value::String(field) = field {
+                out.push((collection.map(str::to_string), name.clone(), function_argument(field)));
+            }
+        }
+    }
+}
+
+/// `deep`: each member not starting with `_` names a relational field (by its alias, when the level above
+/// gave it one: `alias` holds that level's aliases), whose rows its value queries.
+fn deep_aliases(
+    relations: &RelationIndex,
+    collection: Option<&str>,
+    deep: &Map<String, Value>,
+    alias: Option<&Value>,
+    out: &mut Vec<(Option<String>, String, String)>,
+    depth: usize,
+) {
+    if depth > MAX_DEEP {
+        return;
+    }
+    for (key, node) in deep {
+        let Value::Object(node) = node else { continue };
+        if key.starts_with('_') {
+            continue;
+        }
+        let (name, scope) = match key.split_once(':') {
+            Some((name, scope)) => (name, Some(scope)),
+            None => (key.as_str(), None),
+        };
+        let field = alias.and_then(|a| a.get(name)).and_then(Value::as_str).unwrap_or(name);
+        let related = related_collection(relations, collection, field, scope);
+        query_aliases(related.as_deref(), node, "_alias", out, depth + 1);
+        deep_aliases(relations, related.as_deref(), node, node.get("_alias"), out, depth + 1);
+    }
+}
+
+/// The collection whose rows a relational field of `collection` holds (`item:headings` for a many-to-any
+/// field); `None` when the schema does not tell, which the filter reads as any collection.
+fn related_collection(
+    relations: &RelationIndex,
+    collection: Option<&str>,
+    field: &str,
+    scope: Option<&str>,
+) -> Option<String> {
+    match relations.field(collection?, field)? {
+        FieldRelation::ManyToOne { related } => Some(related.clone()),
+        FieldRelation::OneToMany { many, .. } => Some(many.clone()),
+        FieldRelation::ManyToAny { .. } => scope.map(str::to_string),
+    }
+}
+
+/// What a function in an alias reads: `year(date_created)` the field `date_created`; `json(profile,
+/// password)` a member inside `profile`, named as Directus names its column (`profile_password`), so the
+/// path's names count too. Other names as they are.
+fn function_argument(field: &str) -> String {
+    let Some((function, rest)) = field.split_once('(') else { return field.to_string() };
+    let inner = rest.strip_suffix(')').unwrap_or(rest);
+    if function.trim() == "json" {
+        let mut slug = String::with_capacity(inner.len());
+        for part in inner.split(|c: char| matches!(c, '.' | '[' | ']' | ',') || c.is_whitespace()) {
+            if !part.is_empty() {
+                if !slug.is_empty() {
+                    slug.push('_');
+                }
+                slug.push_str(part);
+            }
+        }
+        return slug;
+    }
+    inner.split(',').next().unwrap_or(inner).trim().to_string()
 }
 
 /// What the caller may not use at all, so lists do not offer it: everything when the caller is not let in,
@@ -267,6 +397,7 @@ fn judged(
         hide_tools,
         filter_answer,
         answer_collection,
+        answer_facts: None,
         record,
     }))
 }
@@ -367,6 +498,39 @@ mod tests {
         assert_eq!(audit["mutating"], json!(true));
         let args = audit["arguments"].as_str().unwrap_or_default();
         assert!(args.contains("[redacted:password]") && !args.contains("hunter2"), "{args}");
+    }
+
+    #[test]
+    fn aliases_and_file_bytes_are_handed_to_the_answer_filter() {
+        let call = |name: &str, args: Value, mode: ToolMode| {
+            let body =
+                json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": args}});
+            let caller = Caller { user: Some("u1".into()), ..Caller::default() };
+            judged(run_as(&body.to_string(), json!({}), &caller, mode))
+        };
+        let query = json!({"alias": {"x": "password", "p": "json(profile, api.key)"}, "fields": ["x"], "deep": {"author": {"_alias": {"y": "year(token)"}}}});
+        let legacy = call("items", json!({"action": "read", "collection": "users", "query": query}), ToolMode::Legacy);
+        // The query as text, as Directus coerces it, inside registry execute.
+        let input = json!({"action": "read", "collection": "users", "query": query.to_string()});
+        let registry = call("execute", json!({"name": "items", "input": input}), ToolMode::Registry);
+        for j in [&legacy, &registry] {
+            let facts: AnswerFacts =
+                serde_json::from_str(j.answer_facts.as_deref().unwrap_or("{}")).unwrap_or_default();
+            assert_eq!(
+                facts.aliases.0,
+                vec![
+                    (Some("users".to_string()), "p".to_string(), "profile_api_key".to_string()),
+                    (Some("users".to_string()), "x".to_string(), "password".to_string()),
+                    // The schema does not say where `author` leads: the alias holds anywhere.
+                    (None, "y".to_string(), "token".to_string())
+                ]
+            );
+            assert_eq!(j.short_form(), None, "the facts cross in the long form");
+        }
+        let assets = call("assets", json!({"id": "f1"}), ToolMode::Legacy);
+        assert_eq!(assets.answer_facts.as_deref(), Some(r#"{"media":true}"#));
+        let plain = call("items", json!({"action": "read", "collection": "users"}), ToolMode::Legacy);
+        assert_eq!(plain.answer_facts, None);
     }
 
     #[test]

@@ -69,6 +69,11 @@ impl Triggers {
         Triggers { bits: u16::MAX, hiding: None }
     }
 
+    /// Whether any check is needed at all.
+    pub fn any(&self) -> bool {
+        self.bits != 0
+    }
+
     pub fn has(&self, bits: u16) -> bool {
         self.bits & bits != 0
     }

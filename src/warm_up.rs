@@ -112,7 +112,11 @@ mod tests {
 
         let protection = &settings.as_ref().unwrap().protection;
         let prefilter = Prefilter::new(protection);
-        let ctx = AnswerContext { collection: Some(ANSWER_COLLECTION), relations: &relations };
+        let ctx = AnswerContext {
+            collection: Some(ANSWER_COLLECTION),
+            relations: &relations,
+            facts: &crate::filter::AnswerFacts::default(),
+        };
         let answers = answers();
         let filtered: Vec<_> = answers
             .iter()

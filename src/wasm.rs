@@ -9,7 +9,7 @@
 
 use crate::audit::{Caller, RecordIds};
 use crate::directory::Directory;
-use crate::filter::{filter_answer, unfilterable_answer, AnswerContext, Findings};
+use crate::filter::{filter_answer, unfilterable_answer, AnswerContext, AnswerFacts, Findings};
 use crate::inspect::{inspect, judge_delete_event, Inspection, LoadedFacts, RecordParts, Request};
 use crate::listing::filter_listing;
 use crate::message::ToolMode;
@@ -314,12 +314,26 @@ impl Guard {
     /// UTF-8 answer to send instead (a tool error in place of an answer that could not be checked), which
     /// Express sends as it is; a string would be decoded in JS and encoded again on its way out.
     #[wasm_bindgen(js_name = filterAnswer)]
-    pub fn filter_answer(&self, answer_utf8: &[u8], collection: Option<String>, request_id_json: &str) -> Vec<u8> {
+    ///
+    /// `facts_json` is what the judgement of the request said about its answer (`answer_facts`: the names its
+    /// read gave fields, whether it carries a file's bytes), as it came.
+    pub fn filter_answer(
+        &self,
+        answer_utf8: &[u8],
+        collection: Option<String>,
+        request_id_json: &str,
+        facts_json: Option<String>,
+    ) -> Vec<u8> {
         let settings = match &self.settings {
             Ok(s) => s,
             Err(e) => return error_text("settings", e).into_bytes(),
         };
-        let ctx = AnswerContext { collection: collection.as_deref(), relations: &self.relations };
+        let facts = match facts_json.as_deref().map(serde_json::from_str::<AnswerFacts>) {
+            None => AnswerFacts::default(),
+            Some(Ok(facts)) => facts,
+            Some(Err(e)) => return error_text("answer facts", e).into_bytes(),
+        };
+        let ctx = AnswerContext { collection: collection.as_deref(), relations: &self.relations, facts: &facts };
         let prefilter = self.prefilter.as_ref();
         let (text, findings, failure) = match filter_answer(answer_utf8, &ctx, &settings.protection, prefilter) {
             Ok(f) => (f.text, f.findings, None),
