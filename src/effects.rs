@@ -56,9 +56,25 @@ pub struct Effect {
     pub target: Option<String>,
 }
 
+/// The collection of an effect whose collection cannot be known: it may be any collection.
+pub const ANY_COLLECTION: &str = "*";
+
 impl Effect {
     pub fn unknown(via: String) -> Effect {
-        Effect { kind: EffectKind::Unknown, collection: "*".into(), keys: KeyScope::Unknown, via, target: None }
+        Effect {
+            kind: EffectKind::Unknown,
+            collection: ANY_COLLECTION.into(),
+            keys: KeyScope::Unknown,
+            via,
+            target: None,
+        }
+    }
+
+    /// Whether the effect may reach any collection at all: it works on collections, and which one cannot
+    /// be known. HTTP requests, scripts and flow runs name no collection; what they do is judged by kind.
+    pub fn reaches_any_collection(&self) -> bool {
+        self.collection == ANY_COLLECTION
+            && !matches!(self.kind, EffectKind::HttpRequest | EffectKind::Script | EffectKind::FlowRun)
     }
 
     pub fn new(kind: EffectKind, collection: &str, keys: KeyScope, via: impl Into<String>) -> Effect {
@@ -105,7 +121,8 @@ impl Classified {
 
     /// Every collection the call reaches, sorted, without `*`.
     pub fn collections(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.effects.iter().map(|e| e.collection.as_str()).filter(|c| *c != "*").collect();
+        let mut names: Vec<&str> =
+            self.effects.iter().map(|e| e.collection.as_str()).filter(|c| *c != ANY_COLLECTION).collect();
         names.sort_unstable();
         names.dedup();
         names
@@ -238,7 +255,8 @@ fn classify_tool(name: &str, arguments: Option<&Value>, ctx: &Context) -> Result
                     .filter_map(Value::as_str)
                     .map(|c| Effect::new(EffectKind::Read, c, KeyScope::Query, "schema.keys"))
                     .collect(),
-                _ => vec![Effect::new(EffectKind::Read, "*", KeyScope::Query, "schema overview")],
+                // The overview lists the collections the caller may read, as names and fields, and no rows.
+                _ => Vec::new(),
             };
             Ok(ToolEffects::of(None, effects))
         }

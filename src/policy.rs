@@ -71,7 +71,7 @@ impl Rule {
             Rule::OutsideHoursFlagged => "allow.outside-hours",
             Rule::DeletesDisabled => "deletes.disabled",
             Rule::DeletesDisabledForCollection => "deletes.disabled-for-collection",
-            Rule::UnknownEffect => "deletes.unknown-effect",
+            Rule::UnknownEffect => "unknown.effect",
             Rule::GuardCollection => "self-protection.guard-collection",
             Rule::GuardSettings => "self-protection.guard-settings",
             Rule::AdminToken => "access.admin-token",
@@ -107,7 +107,10 @@ impl Rule {
     /// What a person can do about a denial.
     pub fn remedy(self) -> &'static str {
         match self {
-            Rule::DeletesDisabled | Rule::UnknownEffect => {
+            Rule::UnknownEffect => {
+                "The guard judges what it cannot know as the worst case. Name collections, keys and URLs literally in the call; for a flow, an administrator can give the step fixed options or take them from the call's data ({{$trigger.body…}})."
+            }
+            Rule::DeletesDisabled => {
                 "Deletes are off for MCP. An administrator can turn on \"Allow Deletes\" in Settings → AI, or a person can make this change in the Data Studio."
             }
             Rule::DeletesDisabledForCollection => {
@@ -350,6 +353,18 @@ pub struct Facts<'a> {
 }
 
 pub fn decide(call: &Classified, settings: &Settings, facts: &Facts) -> Verdict {
+    // What cannot be known is judged as the worst case: an effect that may reach any collection may reach
+    // the guard's own log and settings, so it is refused like them, even with the guard switched off.
+    if let Some(e) = call.effects.iter().find(|e| e.reaches_any_collection()) {
+        return Verdict::deny(
+            Rule::UnknownEffect,
+            format!(
+                "this call {} where the guard cannot know which collection, so it could be any, the guard's own included ({})",
+                unknown_action(e.kind),
+                e.via
+            ),
+        );
+    }
     // Self-protection holds even with the guard switched off: the log is the evidence of what MCP did.
     if let Some(e) = call.effects.iter().find(|e| facts.guard_collections.contains(&e.collection)) {
         return Verdict::deny(
@@ -434,7 +449,7 @@ fn check_mode(call: &Classified, mode: Mode) -> Option<Verdict> {
 
 fn check_collections(call: &Classified, settings: &Settings) -> Option<Verdict> {
     let rules = &settings.collections;
-    for e in call.effects.iter().filter(|e| e.collection != "*") {
+    for e in &call.effects {
         if rules.deny.contains(&e.collection) {
             return Some(Verdict::deny(
                 Rule::CollectionDenied,
@@ -628,14 +643,6 @@ pub fn check_deletes(effects: &[Effect], settings: &Settings) -> Option<Verdict>
             ));
         }
     }
-    if !settings.allow_deletes {
-        if let Some(e) = effects.iter().find(|e| e.kind == EffectKind::Unknown) {
-            return Some(Verdict::deny(
-                Rule::UnknownEffect,
-                format!("this call does something the guard cannot see into, which could delete data: {}", e.via),
-            ));
-        }
-    }
     None
 }
 
@@ -665,6 +672,18 @@ fn describe_effect(e: &Effect) -> String {
         EffectKind::Script => "runs a script".to_string(),
         EffectKind::AuditOff => format!("switches off activity tracking for {}", e.collection),
         EffectKind::Unknown => "does something the guard cannot see into".to_string(),
+    }
+}
+
+fn unknown_action(kind: EffectKind) -> &'static str {
+    match kind {
+        EffectKind::Read => "reads",
+        EffectKind::Create => "creates rows",
+        EffectKind::Update => "updates rows",
+        EffectKind::Delete => "deletes rows",
+        EffectKind::SchemaChange => "changes the schema",
+        EffectKind::AuditOff => "switches off activity tracking",
+        EffectKind::FlowRun | EffectKind::HttpRequest | EffectKind::Script | EffectKind::Unknown => "does something",
     }
 }
 
