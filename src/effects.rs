@@ -237,7 +237,7 @@ fn classify_tool(name: &str, arguments: Option<&Value>, ctx: &Context) -> Result
     if name == "system-prompt" {
         return Ok(ToolEffects::default());
     }
-    let args = coerce_json_fields(object_arguments(arguments)?);
+    let args = coerce_json_fields(name, object_arguments(arguments)?)?;
     let call = ToolArgs { tool: name, args: &args };
     match name {
         "items" => items(&call, ctx),
@@ -277,17 +277,25 @@ fn object_arguments(arguments: Option<&Value>) -> Result<&Map<String, Value>, Cl
     }
 }
 
-/// Directus's `coerceJsonFields`: models sometimes send these arguments as JSON text.
-pub fn coerce_json_fields(args: &Map<String, Value>) -> Cow<'_, Map<String, Value>> {
+/// Directus's `coerceJsonFields`: models sometimes send these arguments as JSON text. Text the guard cannot
+/// parse is refused: `JSON.parse` reads some text serde_json does not (numbers past a double's range, lone
+/// surrogates, very deep nesting), and Directus would run a call whose arguments the guard never saw.
+/// Text that is not JSON at all fails Directus's own validation of these fields, so nothing is lost.
+pub fn coerce_json_fields<'a>(
+    tool: &str,
+    args: &'a Map<String, Value>,
+) -> Result<Cow<'a, Map<String, Value>>, ClassifyError> {
     let mut coerced = Cow::Borrowed(args);
     for field in ["data", "keys", "query", "headers"] {
         if let Some(Value::String(text)) = args.get(field) {
-            if let Ok(parsed) = serde_json::from_str::<Value>(text) {
-                coerced.to_mut().insert(field.to_string(), parsed);
-            }
+            let parsed = serde_json::from_str::<Value>(text).map_err(|e| ClassifyError::InvalidArgument {
+                tool: tool.to_string(),
+                reason: format!("\"{field}\" is text that the guard cannot read as JSON ({e}); send it as JSON"),
+            })?;
+            coerced.to_mut().insert(field.to_string(), parsed);
         }
     }
-    coerced
+    Ok(coerced)
 }
 
 struct ToolArgs<'a> {
@@ -428,6 +436,12 @@ fn write_effects(
     let mut read_limit = None;
     if let Some(Value::Object(query)) = call.args.get("query") {
         let reach = query_reach(ctx.relations, collection, query);
+        if !reach.unreadable.is_empty() {
+            return Err(call.invalid(format!(
+                "the guard cannot read this query as Directus will: {}",
+                reach.unreadable.join("; ")
+            )));
+        }
         for r in reach.reached {
             effects.push(Effect::new(EffectKind::Read, &r.collection, KeyScope::Query, r.via));
         }
