@@ -425,9 +425,11 @@ fn write_effects(
             batch = is_batch.then_some(rows.len() as u64);
             let scope = if is_batch { KeyScope::Keys(rows.len() as u64) } else { call.keys()? };
             effects.push(Effect::new(EffectKind::Update, collection, scope, "update"));
+            // One payload for many keys: Directus applies its one-to-many changes once per key.
+            let parents = if is_batch { KeyScope::Keys(1) } else { scope };
             for (i, row) in rows.iter().enumerate() {
                 let path = if is_batch { format!("data[{i}]") } else { "data".to_string() };
-                walk_row(ctx, collection, row, RowState::Existing, &path, 0, &mut effects);
+                walk_fields(ctx, collection, row, RowState::Existing, parents, &path, 0, &mut effects);
             }
         }
         other => return Err(call.invalid(format!("unsupported action {other}"))),
@@ -452,12 +454,37 @@ fn write_effects(
     Ok(ToolEffects { action: Some(action), effects, batch, read_limit })
 }
 
+/// Rows reached once for each of `parents` rows.
+fn per_parent(keys: KeyScope, parents: KeyScope) -> KeyScope {
+    match (keys, parents) {
+        (KeyScope::Keys(k), KeyScope::Keys(n)) => KeyScope::Keys(k.saturating_mul(n)),
+        (KeyScope::Keys(0), _) => KeyScope::Keys(0),
+        _ => KeyScope::Unknown,
+    }
+}
+
 /// Follows one row of a payload through its relational fields, adding what each nested change does.
 fn walk_row(
     ctx: &Context,
     collection: &str,
     row: &Value,
     state: RowState,
+    path: &str,
+    depth: usize,
+    out: &mut Vec<Effect>,
+) {
+    walk_fields(ctx, collection, row, state, KeyScope::Keys(1), path, depth, out)
+}
+
+/// [`walk_row`] for a payload that Directus applies to `parents` existing rows at once (an update by keys
+/// or by query): its one-to-many changes happen once per row, its many-to-one changes once in all.
+#[allow(clippy::too_many_arguments)]
+fn walk_fields(
+    ctx: &Context,
+    collection: &str,
+    row: &Value,
+    state: RowState,
+    parents: KeyScope,
     path: &str,
     depth: usize,
     out: &mut Vec<Effect>,
@@ -483,7 +510,11 @@ fn walk_row(
                 }
             }
             FieldRelation::OneToMany { many, deselect } => {
-                one_to_many(ctx, many, *deselect, value, state, &here, depth, out)
+                let start = out.len();
+                one_to_many(ctx, many, *deselect, value, state, &here, depth, out);
+                for e in &mut out[start..] {
+                    e.keys = per_parent(e.keys, parents);
+                }
             }
         }
     }
@@ -515,6 +546,15 @@ fn one_to_many(
     let unlink = |keys: KeyScope, via: String| match deselect {
         DeselectAction::Delete => Effect::new(EffectKind::Delete, many, keys, via),
         DeselectAction::Nullify => Effect::new(EffectKind::Update, many, keys, via),
+    };
+    // Directus reads any falsy value (null, false, 0, "") as an empty replace array: every related row of an
+    // existing parent is deselected. Other scalars fail its validation and change nothing.
+    static NO_ROWS: Value = Value::Array(Vec::new());
+    let value = match value {
+        Value::Null | Value::Bool(false) => &NO_ROWS,
+        Value::Number(n) if n.as_f64() == Some(0.0) => &NO_ROWS,
+        Value::String(s) if s.is_empty() => &NO_ROWS,
+        other => other,
     };
     match value {
         // Replace form: rows of an existing parent that the array leaves out are deselected.
