@@ -121,12 +121,12 @@ attempt('comments: null in registry execute with stringified data', {
 
 // ── JSON text the guard cannot read as Directus does ────────────────────────────────────────────────
 attempt('stringified data with a number past a double (JSON.parse reads Infinity)', {
-	run: (d, a) => jsonCall(d, 'items', { action: 'update', collection: 'articles', keys: [a.id], data: '{"comments": null, "n": 1e400}' }),
+	run: (d, a) => jsonCall(d, 'items', { action: 'update', collection: 'articles', keys: [a.id], data: '{"comments": null, "title": 1e400}' }),
 	effect: (d, a) => commentsOf(d, a),
 	happened: (before, after) => after < before,
 });
 attempt('stringified data with a lone surrogate', {
-	run: (d, a) => jsonCall(d, 'items', { action: 'update', collection: 'articles', keys: [a.id], data: '{"comments": null, "t": "\\ud800"}' }),
+	run: (d, a) => jsonCall(d, 'items', { action: 'update', collection: 'articles', keys: [a.id], data: '{"comments": null, "title": "\\ud800"}' }),
 	effect: (d, a) => commentsOf(d, a),
 	happened: (before, after) => after < before,
 });
@@ -238,8 +238,8 @@ for (const [label, url] of [
 	['hexadecimal IPv4', () => `http://0x7f.1:${port()}/x`],
 	['integer IPv4', () => `http://2130706433:${port()}/x`],
 	['percent-encoded host', () => `http://%31%32%37.0.0.1:${port()}/x`],
-	['scheme without slashes', () => `http:127.0.0.1:${port()}/x`],
-	['backslashes for slashes', () => `http:\\\\127.0.0.1:${port()}\\x`],
+	['an IPv6-mapped IPv4 address', () => `http://[::ffff:127.0.0.1]:${port()}/x`],
+	['a shortened IPv4 address in upper-case scheme', () => `HTTP://127.1:${port()}/x`],
 ]) {
 	attempt(`files import from ${label}`, {
 		run: (d) => jsonCall(d, 'files', { action: 'import', data: [{ url: url(), file: { title: 'imported' } }] }),
@@ -276,7 +276,7 @@ describe('attempts around the request-level judgement, judged by their effect', 
 		assert.ok(!created.isError, JSON.stringify(created));
 		const read = await rawCall(guarded, 'items', `{"action":"read","collection":"articles","query":{"limit":2e0,"fields":["title"]}}`);
 		assert.ok(!read.json.result.isError, read.text);
-		const aliased = await jsonCall(guarded, 'items', { action: 'read', collection: 'articles', keys: [a.id], query: { alias: { headline: 'title' }, fields: ['headline'] } });
+		const aliased = await jsonCall(guarded, 'items', { action: 'read', collection: 'articles', keys: [a.id], query: { alias: { headline: 'title' }, fields: ['id', 'headline'] } });
 		assert.ok(!aliased.json.result.isError, aliased.text);
 		assert.match(aliased.text, /victim/);
 		const before = hits;
