@@ -177,6 +177,14 @@ attempt('a nested update of 6 existing rows under a one-key update', {
 	happened: (before, after) => after > before,
 });
 
+attempt('a replace array that deselects 6 rows, with Allow Deletes on (counted as Directus deletes them)', {
+	guard: { mcp_allow_deletes: true },
+	setup: async (d) => ({ many: await freshArticle(d, 7) }),
+	run: (d, a, s) => jsonCall(d, 'items', { action: 'update', collection: 'articles', keys: [s.many.id], data: { comments: [{ id: s.many.comments[0] }] } }),
+	effect: (d, a, s) => commentsOf(d, s.many),
+	happened: (before, after) => after < before,
+});
+
 // ── Numbers read another way (read cap of 2) ─────────────────────────────────────────────────────────
 /** Rows in a read's raw answer: the titles of the articles it returned. */
 const rowsIn = (answer) => (answer.text.match(/victim /g) ?? []).length;
@@ -198,26 +206,26 @@ attempt('limit: 1e4 inside stringified query text', {
 // ── Aliases and depth in query paths (comments closed to MCP) ────────────────────────────────────────
 const secretIn = (answer) => (answer?.text.includes(SECRET_COMMENT) ? 1 : 0);
 attempt('alias {o: "comments"} used in a dotted field path', {
-	denyComments: true,
+	guard: { mcp_guard_collections_deny: ['comments'] },
 	run: (d, a) => jsonCall(d, 'items', { action: 'read', collection: 'articles', keys: [a.id], query: { alias: { o: 'comments' }, fields: ['id', 'o.body'] } }),
 	effect: (d, a, s, answer) => secretIn(answer),
 	happened: (before, after) => after > 0,
 });
 attempt('alias {o: "comments"} with o.* in registry mode', {
-	denyComments: true,
+	guard: { mcp_guard_collections_deny: ['comments'] },
 	run: (d, a) =>
 		jsonCall(d, 'execute', { name: 'items', input: { action: 'read', collection: 'articles', keys: [a.id], query: { alias: { o: 'comments' }, fields: ['o.*'] } } }, { registry: true }),
 	effect: (d, a, s, answer) => secretIn(answer),
 	happened: (before, after) => after > 0,
 });
 attempt('an alias named like a plain field of the collection (title → comments)', {
-	denyComments: true,
+	guard: { mcp_guard_collections_deny: ['comments'] },
 	run: (d, a) => jsonCall(d, 'items', { action: 'read', collection: 'articles', keys: [a.id], query: { alias: { title: 'comments' }, fields: ['title.body'] } }),
 	effect: (d, a, s, answer) => secretIn(answer),
 	happened: (before, after) => after > 0,
 });
 attempt('a relational filter on the denied collection nested 40 levels deep (a yes/no oracle)', {
-	denyComments: true,
+	guard: { mcp_guard_collections_deny: ['comments'] },
 	run: (d, a) => {
 		let filter = { comments: { body: { _eq: SECRET_COMMENT } } };
 		for (let i = 0; i < 40; i++) filter = { _and: [filter] };
@@ -253,7 +261,7 @@ describe('attempts around the request-level judgement, judged by their effect', 
 		test(a.name, async () => {
 			const results = {};
 			for (const [side, directus] of [['stock', stock], ['guarded', guarded]]) {
-				if (a.denyComments && side === 'guarded') await configureGuard(guarded, { ...GUARD, mcp_guard_collections_deny: ['comments'] });
+				if (a.guard && side === 'guarded') await configureGuard(guarded, { ...GUARD, ...a.guard });
 				try {
 					const article = await freshArticle(directus);
 					const state = (await a.setup?.(directus, article)) ?? {};
@@ -262,7 +270,7 @@ describe('attempts around the request-level judgement, judged by their effect', 
 					const after = await a.effect(directus, article, state, answer);
 					results[side] = { happened: a.happened(before, after), before, after, answer: answer?.text?.slice(0, 300) };
 				} finally {
-					if (a.denyComments && side === 'guarded') await configureGuard(guarded, GUARD);
+					if (a.guard && side === 'guarded') await configureGuard(guarded, GUARD);
 				}
 			}
 			assert.ok(results.stock.happened, `the attempt has no effect even on stock Directus: ${JSON.stringify(results.stock)}`);
