@@ -816,7 +816,8 @@ impl<'a> Walker<'a> {
             Some(p) => p.triggers(text.as_bytes()),
             None => Triggers::everything(),
         };
-        if !triggers.any() {
+        // With aliases, names inside stored JSON may be aliases too (the worst case), which no trigger shows.
+        if !triggers.any() && self.aliases.is_empty() {
             return Ok(None);
         }
         if looks_like_json(text) {

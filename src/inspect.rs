@@ -241,8 +241,9 @@ fn answer_facts(relations: &RelationIndex, call: &Classified, arguments: Option<
         (None, args) => args,
     };
     let mut aliases = Vec::new();
-    if let Some(Value::Object(args)) = args {
-        let args = coerce_json_fields(args);
+    // Arguments the guard cannot coerce make the call refused, and its answer the guard's own.
+    if let Some(args) = args.and_then(Value::as_object).and_then(|a| coerce_json_fields(call.effective_tool(), a).ok())
+    {
         let collection = call.effects.first().map(|e| e.collection.as_str()).filter(|c| *c != "*");
         if let Some(Value::Object(query)) = args.get("query") {
             query_aliases(collection, query, "alias", &mut aliases, 0);
