@@ -827,7 +827,7 @@ impl<'a> Walker<'a> {
         }
         let mut current: Option<String> = None;
         let hidden = triggers.has(Triggers::NON_ASCII) && !text.is_ascii() && text.chars().any(is_ignorable);
-        if triggers.secrets() || hidden {
+        if triggers.secrets() || hidden || triggers.has(Triggers::BASE64) {
             let redactions = &mut self.findings.redactions;
             current = redact_text(text, self.protection.detectors, &mut |kind| {
                 count(redactions, kind.name());

@@ -202,6 +202,7 @@ mod same_as_the_tree_filter {
         "sk_live_51Hq\u{200B}LyjWDarjtT1zdp7dcXYZab",
         "eyJhbGciOiJIUzI1NiJ9.aGVsbG8.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
         "4242424242424242",
+        "U1RSSVBFX0tFWT1za19saXZlXzUxSHFMeWpXRGFyanRUMXpkcDdkY1hZWmFi",
     ];
 
     fn text() -> impl Strategy<Value = String> {

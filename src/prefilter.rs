@@ -104,7 +104,8 @@ pub struct Prefilter {
     /// What the byte patterns look for: digit formats, contact details (`@`), injection (base64, non-ASCII).
     digits: bool,
     contact: bool,
-    injection: bool,
+    /// Long base64 runs call for the full check: they may encode instructions or secrets.
+    base64: bool,
     /// Non-ASCII bytes call for the full check.
     high: bool,
 }
@@ -165,10 +166,10 @@ impl Prefilter {
             built_for: protection.clone(),
             words: automaton,
             word_bits: words.into_iter().map(|(_, bits)| bits).collect(),
-            classes: classes_for(detectors, detectors && protection.detectors.contact, injection, high),
+            classes: classes_for(detectors, detectors && protection.detectors.contact, injection || detectors, high),
             digits: detectors,
             contact: detectors && protection.detectors.contact,
-            injection,
+            base64: injection || detectors,
             high,
         })
     }
@@ -238,7 +239,7 @@ impl Prefilter {
         if self.high && chunk.high_bits() != 0 {
             bits |= Triggers::NON_ASCII;
         }
-        if self.injection {
+        if self.base64 {
             // A run reaches its longest before the first break; the runs after it are shorter than a chunk.
             let breaks = !lanes(N_DIGIT | N_UPPER | N_LOWER | N_PLUS_SLASH) & 0xffff;
             let first_break = breaks.trailing_zeros() as usize;
@@ -388,7 +389,7 @@ impl ByteScan {
 }
 
 /// The byte classes for one set of settings: only what they look for is marked.
-fn classes_for(digits: bool, contact: bool, injection: bool, high: bool) -> [u8; 256] {
+fn classes_for(digits: bool, contact: bool, base64: bool, high: bool) -> [u8; 256] {
     let mut table = [0u8; 256];
     for (b, class) in table.iter_mut().enumerate() {
         let c = u8::try_from(b).unwrap_or(0);
@@ -398,7 +399,7 @@ fn classes_for(digits: bool, contact: bool, injection: bool, high: bool) -> [u8;
         if digits && matches!(c, b' ' | b'-' | b'.' | b'(' | b')' | b'+') {
             *class |= SEPARATOR;
         }
-        if injection && (c.is_ascii_alphanumeric() || c == b'+' || c == b'/') {
+        if base64 && (c.is_ascii_alphanumeric() || c == b'+' || c == b'/') {
             *class |= BASE64;
         }
         if high && c >= 0x80 {

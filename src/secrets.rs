@@ -256,7 +256,8 @@ pub fn find_secrets(text: &str, options: DetectorOptions) -> Option<Vec<Found>> 
         return Some(Vec::new());
     }
     if text.is_ascii() || !text.chars().any(is_ignorable) {
-        return find_visible_secrets(text, options);
+        let found = find_visible_secrets(text, options)?;
+        return Some(with_encoded_secrets(text, options, found));
     }
     // The visible text, and where each of its bytes lies in `text`.
     let mut visible = String::with_capacity(text.len());
@@ -267,7 +268,7 @@ pub fn find_secrets(text: &str, options: DetectorOptions) -> Option<Vec<Found>> 
             origin.extend(at..at + c.len_utf8());
         }
     }
-    let found = find_visible_secrets(&visible, options)?;
+    let found = with_encoded_secrets(&visible, options, find_visible_secrets(&visible, options)?);
     Some(
         found
             .into_iter()
@@ -305,6 +306,59 @@ pub fn is_ignorable(c: char) -> bool {
             | '\u{1D173}'..='\u{1D17A}'
             | '\u{E0000}'..='\u{E0FFF}'
     )
+}
+
+/// The shortest run of base64 characters read as base64: the answer prefilter marks runs this long.
+pub const MIN_BASE64_RUN: usize = 40;
+
+/// Base64's characters as the prefilter counts them (`-` and `_` of base64url break a run).
+fn is_base64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+}
+
+/// `found`, with the secrets written in base64 (as Kubernetes secrets and `Basic` credentials store them):
+/// a run of [`MIN_BASE64_RUN`] base64 characters or more that decodes to text holding a secret is redacted
+/// whole. Runs that decode to anything but UTF-8 text (images, other binary data) are left to the formats.
+fn with_encoded_secrets(text: &str, options: DetectorOptions, mut found: Vec<Found>) -> Vec<Found> {
+    let bytes = text.as_bytes();
+    let mut encoded = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_base64_byte(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_base64_byte(bytes[i]) {
+            i += 1;
+        }
+        if i - start < MIN_BASE64_RUN {
+            continue;
+        }
+        let mut end = i;
+        while end < bytes.len() && end - i < 2 && bytes[end] == b'=' {
+            end += 1;
+        }
+        let decoded = text.get(start..i).and_then(base64url_decode);
+        let inner = decoded.as_deref().and_then(|d| std::str::from_utf8(d).ok());
+        if let Some(kind) = inner.and_then(|t| find_visible_secrets(t, options)).and_then(|f| f.first().map(|f| f.kind))
+        {
+            encoded.push(Found { start, end, kind });
+        }
+        i = end;
+    }
+    if encoded.is_empty() {
+        return found;
+    }
+    found.extend(encoded);
+    found.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut kept: Vec<Found> = Vec::with_capacity(found.len());
+    for f in found {
+        if kept.last().is_none_or(|last| f.start >= last.end) {
+            kept.push(f);
+        }
+    }
+    kept
 }
 
 fn find_visible_secrets(text: &str, options: DetectorOptions) -> Option<Vec<Found>> {
@@ -938,6 +992,22 @@ mod tests {
         assert_eq!(out, Some(Some("key: [redacted:stripe_key] end".to_string())));
         let card = "card 4242\u{200C}4242 4242 4242";
         assert_eq!(kinds(card, DEFAULT), vec!["card_number"]);
+    }
+
+    #[test]
+    fn secrets_written_in_base64_are_redacted_whole() {
+        // base64 of "STRIPE_KEY=sk_live_51HqLyjWDarjtT1zdp7dcXYZab".
+        let encoded = "U1RSSVBFX0tFWT1za19saXZlXzUxSHFMeWpXRGFyanRUMXpkcDdkY1hZWmFi";
+        let out = redact_text(&format!("data: {encoded} end"), DEFAULT, &mut |_| {});
+        assert_eq!(out, Some(Some("data: [redacted:stripe_key] end".to_string())));
+        // Base64 of ordinary text, and of bytes that are not text, stay.
+        let plain = "VGhlIHF1aWNrIGJyb3duIGZveCBqdW1wcyBvdmVyIHRoZSBsYXp5IGRvZw==";
+        assert!(kinds(plain, DEFAULT).is_empty());
+        assert!(kinds(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+            DEFAULT
+        )
+        .is_empty());
     }
 
     #[test]

@@ -26,6 +26,7 @@ const SECRETS = {
 	jwsSignature: 'dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
 	cardNumber: '4242424242424242',
 	fileLine: 'DB_PASSWORD=file-secret-3141',
+	encodedKey: 'sk_live_51EncodedInBase64Xy7Zq',
 };
 const SPLIT_KEY = `sk_live_51Hq\u200b${SECRETS.splitKeyTail}`;
 const JWS_TEXT_PAYLOAD = `eyJhbGciOiJIUzI1NiJ9.aGVsbG8gd29ybGQ.${SECRETS.jwsSignature}`;
@@ -56,6 +57,7 @@ before(async () => {
 			text('broken_json'),
 			text('notes'),
 			text('session'),
+			text('manifest'),
 			{ field: 'profile', type: 'json', meta: {}, schema: {} },
 			{ field: 'card_no', type: 'bigInteger', meta: {}, schema: {} },
 		],
@@ -77,6 +79,8 @@ before(async () => {
 		broken_json: `{"pass_word": "${SECRETS.brokenJson}",}`,
 		notes: `Pasted by support: ${SPLIT_KEY} (ask Bob)`,
 		session: JWS_TEXT_PAYLOAD,
+		// A Kubernetes-style secret: the value is base64.
+		manifest: `kind: Secret\ndata:\n  stripe: ${Buffer.from(`STRIPE=${SECRETS.encodedKey}`).toString('base64')}\n`,
 		profile: {
 			pass_word: SECRETS.passWord,
 			'stripe.api.key': SECRETS.dottedKey,
@@ -188,6 +192,13 @@ describe('names and values the rules once missed', () => {
 	test('a JWS whose payload is not JSON', async () => {
 		const text = await body('items', read('accounts', { fields: ['id', 'session'] }));
 		assertAbsent(text, 'jwsSignature');
+	});
+
+	test('a key written in base64', async () => {
+		const text = await body('items', read('accounts', { fields: ['id', 'manifest'] }));
+		assertAbsent(text, 'encodedKey');
+		assert.ok(!text.includes(Buffer.from(`STRIPE=${SECRETS.encodedKey}`).toString('base64')), text);
+		assert.ok(text.includes('kind: Secret'), text);
 	});
 
 	test('a card number stored as a number', async () => {
