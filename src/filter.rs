@@ -13,7 +13,7 @@ use crate::prefilter::{Prefilter, Triggers};
 use crate::relations::{FieldRelation, RelationIndex};
 use crate::response::tool_error;
 use crate::secrets::{
-    base64url_decode, find_secrets, is_ignorable, redact_assignments, redact_text, redaction_marker, sensitive_field,
+    base64url_decode, find_secrets, may_hide, redact_assignments, redact_text, redaction_marker, sensitive_field,
     DetectorOptions,
 };
 use serde::{Deserialize, Serialize};
@@ -826,7 +826,7 @@ impl<'a> Walker<'a> {
             }
         }
         let mut current: Option<String> = None;
-        let hidden = triggers.has(Triggers::NON_ASCII) && !text.is_ascii() && text.chars().any(is_ignorable);
+        let hidden = triggers.has(Triggers::NON_ASCII) && may_hide(text);
         if triggers.secrets() || hidden || triggers.has(Triggers::BASE64) {
             let redactions = &mut self.findings.redactions;
             current = redact_text(text, self.protection.detectors, &mut |kind| {

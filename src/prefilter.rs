@@ -463,6 +463,9 @@ mod tests {
         let p = Prefilter::new(&defaults()).unwrap_or_else(|| panic!("prefilter"));
         let plain = r#"{"raw":[{"id":12,"title":"Article 12","body":"The quick brown fox, 19.99 on 2026-11-25T10:00:00Z","views":84}]}"#;
         assert!(!p.may_need_filtering(plain.as_bytes()));
+        // Words that hold the first letters of a token's or a name's spellings (`ewo`, `pass`, `word`, `key`).
+        let prose = r#"{"raw":[{"id":1,"body":"The framework team reviews a new viewpoint on keyboard shortcuts, newly passed; a word of thanks to the keynote speakers."}]}"#;
+        assert!(!p.may_need_filtering(prose.as_bytes()));
         for text in [
             r#"{"api_key":"x"}"#,
             r#"{"pass_word":"x"}"#,

@@ -143,10 +143,11 @@ const DETECTORS: &[Detector] = &[
     },
     // A JWS or JWE in compact form. RFC 7515 allows any payload (and an empty one, when it is detached), so
     // only the header is judged: base64url of a JSON object naming its `alg` (checked in `valid`). A header
-    // serialized without spaces starts `eyJ`, one written with line breaks `ewo`.
+    // serialized without spaces starts `eyJ`; one written with a line break after the brace `ewo` and then
+    // `g`, `i` or `J` (a space, a quote or a tab next), which keeps the prefix out of words like `framework`.
     Detector {
         kind: SecretKind::Jwt,
-        anchor: Anchor::Prefix(&["eyJ", "ewo"]),
+        anchor: Anchor::Prefix(&["eyJ", "ewog", "ewoi", "ewoJ"]),
         pattern: r"^e[wy][0-9A-Za-z_-]{5,}\.[0-9A-Za-z_-]*\.[0-9A-Za-z_-]*(?:\.[0-9A-Za-z_-]*\.[0-9A-Za-z_-]*)?",
         window: 8 * 1024,
         word_start: true,
@@ -255,7 +256,7 @@ pub fn find_secrets(text: &str, options: DetectorOptions) -> Option<Vec<Found>> 
     if !options.enabled {
         return Some(Vec::new());
     }
-    if text.is_ascii() || !text.chars().any(is_ignorable) {
+    if !may_hide(text) {
         let found = find_visible_secrets(text, options)?;
         return Some(with_encoded_secrets(text, options, found));
     }
@@ -280,6 +281,13 @@ pub fn find_secrets(text: &str, options: DetectorOptions) -> Option<Vec<Found>> 
             })
             .collect(),
     )
+}
+
+/// Whether `text` may hold a character [`is_ignorable`] finds: one of the lead bytes of their UTF-8 forms.
+/// Most text, accented letters included, is ruled out by its bytes alone.
+pub fn may_hide(text: &str) -> bool {
+    text.bytes().any(|b| matches!(b, 0xC2 | 0xCD | 0xD8 | 0xE1..=0xE3 | 0xEF | 0xF0 | 0xF3))
+        && text.chars().any(is_ignorable)
 }
 
 /// Unicode's default-ignorable code points: formatting and invisible characters that render as nothing.
@@ -619,7 +627,9 @@ pub fn assignments(
 ) -> Vec<(usize, usize, &'static str)> {
     let bytes = text.as_bytes();
     let mut out: Vec<(usize, usize, &'static str)> = Vec::new();
-    for (op, _) in text.match_indices([':', '=']) {
+    // Both operators are ASCII: their byte positions are character boundaries.
+    let ops = bytes.iter().enumerate().filter(|(_, &b)| b == b':' || b == b'=').map(|(i, _)| i);
+    for op in ops {
         if out.last().is_some_and(|&(_, end, _)| op < end) {
             continue;
         }
