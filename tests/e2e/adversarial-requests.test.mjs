@@ -196,6 +196,12 @@ for (const [label, limit] of [['1e4', '1e4'], ['-1.0', '-1.0'], ['1E1', '1E1'], 
 		happened: (before, after) => after > 2,
 	});
 }
+attempt('a read naming 3 keys and no limit (Directus reads one row per key)', {
+	setup: async (d) => ({ more: [await freshArticle(d), await freshArticle(d)] }),
+	run: (d, a, s) => jsonCall(d, 'items', { action: 'read', collection: 'articles', keys: [a.id, ...s.more.map((m) => m.id)], query: { fields: ['title'] } }),
+	effect: (d, a, s, answer) => (answer ? rowsIn(answer) : 0),
+	happened: (before, after) => after > 2,
+});
 attempt('limit: 1e4 inside stringified query text', {
 	setup: async (d) => ({ more: [await freshArticle(d), await freshArticle(d)] }),
 	run: (d) => jsonCall(d, 'items', { action: 'read', collection: 'articles', query: '{"limit": 1e4, "fields": ["title"]}' }),
@@ -222,6 +228,24 @@ attempt('an alias named like a plain field of the collection (title → comments
 	guard: { mcp_guard_collections_deny: ['comments'] },
 	run: (d, a) => jsonCall(d, 'items', { action: 'read', collection: 'articles', keys: [a.id], query: { alias: { title: 'comments' }, fields: ['title.body'] } }),
 	effect: (d, a, s, answer) => secretIn(answer),
+	happened: (before, after) => after > 0,
+});
+attempt('a relational path hidden after a comma inside one fields entry', {
+	guard: { mcp_guard_collections_deny: ['comments'] },
+	run: (d, a) => jsonCall(d, 'items', { action: 'read', collection: 'articles', keys: [a.id], query: { fields: ['id,comments.body'] } }),
+	effect: (d, a, s, answer) => secretIn(answer),
+	happened: (before, after) => after > 0,
+});
+attempt('a relational path padded with spaces', {
+	guard: { mcp_guard_collections_deny: ['comments'] },
+	run: (d, a) => jsonCall(d, 'items', { action: 'read', collection: 'articles', keys: [a.id], query: { fields: ['id', ' comments.body '] } }),
+	effect: (d, a, s, answer) => secretIn(answer),
+	happened: (before, after) => after > 0,
+});
+attempt('count(comments) in a filter as a yes/no oracle on the denied collection', {
+	guard: { mcp_guard_collections_deny: ['comments'] },
+	run: (d, a) => jsonCall(d, 'items', { action: 'read', collection: 'articles', query: { filter: { _and: [{ id: { _eq: a.id } }, { 'count(comments)': { _gt: 1 } }] }, fields: ['title'] } }),
+	effect: (d, a, s, answer) => (answer ? rowsIn(answer) : 0),
 	happened: (before, after) => after > 0,
 });
 attempt('a relational filter on the denied collection nested 40 levels deep (a yes/no oracle)', {
