@@ -760,11 +760,21 @@ fn name_char(c: char) -> Option<char> {
     if is_ignorable(c) {
         return None;
     }
-    match u32::from(c) {
-        0xFF01..=0xFF5E => char::from_u32(u32::from(c) - 0xFEE0),
+    Some(ascii_form(c).unwrap_or(c))
+}
+
+/// The ASCII letter or digit a styled form stands for: full-width forms (`ｐ`), and the bold, italic,
+/// script, double-struck and other alphabets of Unicode's mathematical letters (`𝐩`, `𝓅`, `𝟗`).
+fn ascii_form(c: char) -> Option<char> {
+    let code = u32::from(c);
+    let letter = |i: u32| char::from_u32(if i < 26 { u32::from(b'A') + i } else { u32::from(b'a') + i - 26 });
+    match code {
+        0xFF01..=0xFF5E => char::from_u32(code - 0xFEE0),
         // The ideographic space.
         0x3000 => Some(' '),
-        _ => Some(c),
+        0x1D400..=0x1D6A3 => letter((code - 0x1D400) % 52),
+        0x1D7CE..=0x1D7FF => char::from_u32(u32::from(b'0') + (code - 0x1D7CE) % 10),
+        _ => None,
     }
 }
 
@@ -974,6 +984,8 @@ mod tests {
             "Stripe API Key",
             "api__key",
             "ｐａｓｓｗｏｒｄ",
+            "𝐩𝐚𝐬𝐬𝐰𝐨𝐫𝐝",
+            "𝓪𝓹𝓲_𝓴𝓮𝔂",
             "pass\u{200B}word",
             "pass\u{00AD}word",
             "pass·word",
@@ -1098,6 +1110,11 @@ mod tests {
                 c if is_ignorable(c) => continue,
                 '\u{3000}' => ' ',
                 c if ('\u{FF01}'..='\u{FF5E}').contains(&c) => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                c if ('\u{1D400}'..='\u{1D6A3}').contains(&c) => {
+                    let i = (c as u32 - 0x1D400) % 52;
+                    char::from(if i < 26 { b'A' + i as u8 } else { b'a' + (i - 26) as u8 })
+                }
+                c if ('\u{1D7CE}'..='\u{1D7FF}').contains(&c) => char::from(b'0' + ((c as u32 - 0x1D7CE) % 10) as u8),
                 c => c,
             };
             if c == '_' || c == '-' || c == ' ' || c == '.' || (!c.is_ascii() && !c.is_alphanumeric()) {
@@ -1148,7 +1165,10 @@ mod tests {
                     "ｗｏｒｄ",
                     "Ｐａｓｓ",
                     "·",
-                    "İ"
+                    "İ",
+                    "𝐩𝐚𝐬𝐬",
+                    "𝓦𝓸𝓻𝓭",
+                    "𝟗"
                 ]),
                 prop::sample::select(vec!["_", "-", " ", ".", "__"]),
             ];
