@@ -136,12 +136,8 @@ impl FlowGraph {
                     }
                     run.effects.push(effect);
                 }
-                // A flow started by a `trigger` step gets the step's payload as `$trigger`; the guard does
-                // not follow payloads into other flows, so there it is unknown.
-                Step::StartsFlow(next) => {
-                    let child = Trigger::Unknown(format!("{via} starts it with a payload the guard does not follow"));
-                    self.collect_run(&next, &child, relations, run)
-                }
+                // A flow started by a `trigger` step gets the step's payload as `$trigger`.
+                Step::StartsFlow(next, child) => self.collect_run(&next, &child, relations, run),
             }
         }
     }
@@ -243,8 +239,8 @@ pub enum Step {
         /// Whether Directus emits events for it: item operations only with "Emit Events" on.
         emits_events: bool,
     },
-    /// A `trigger` operation runs this flow.
-    StartsFlow(String),
+    /// A `trigger` operation runs this flow, with this `$trigger`.
+    StartsFlow(String, Trigger),
 }
 
 /// Operation types that neither write nor reach outside Directus.
@@ -330,7 +326,7 @@ pub fn operation_effects(
             steps
         }
         "trigger" => match option("flow").text() {
-            Ok(Some(next)) => vec![Step::StartsFlow(next.to_string())],
+            Ok(Some(next)) => vec![Step::StartsFlow(next.to_string(), Trigger::from_payload(&option("payload")))],
             Ok(None) => vec![],
             Err(what) => vec![unknown(format!("starts a flow that is not known ({what})"))],
         },

@@ -137,9 +137,19 @@ fn request_urls_mail_recipients_and_flow_ids_are_rendered_or_unknown() {
             {"id": "d", "flow": "sub", "type": "item-delete", "options": {"collection": "{{$trigger.target}}", "key": 1}}
         ]
     }));
-    // The sub-flow is followed; its $trigger is the step's payload, which the guard does not follow.
+    // The sub-flow is followed; its $trigger is the step's payload, here none.
     assert!(manual_run(&g, "f", json!({"next": "sub"})).iter().any(Effect::reaches_any_collection));
     assert!(manual_run(&g, "f", json!({})).iter().any(|e| e.via.contains("does not exist")));
+    // A payload object is the sub-flow's $trigger: rendered there too.
+    let g = graph(json!({
+        "flows": [{"id": "f"}, {"id": "sub"}],
+        "operations": [
+            {"id": "o", "flow": "f", "type": "trigger", "options": {"flow": "sub", "payload": "{{$trigger.body}}"}},
+            {"id": "d", "flow": "sub", "type": "item-delete", "options": {"collection": "{{$trigger.target}}", "key": "{{$trigger.ids}}"}}
+        ]
+    }));
+    let effects = manual_run(&g, "f", json!({"target": "comments", "ids": [1, 2, 3]}));
+    assert_eq!(summary(&effects), vec![(EffectKind::Delete, "comments".into(), KeyScope::Keys(3))]);
     let g = one_step("trigger", json!({"flow": "{{$last.id}}"}));
     assert!(manual_run(&g, "f", json!({})).iter().any(Effect::reaches_any_collection));
 }

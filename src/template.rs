@@ -16,7 +16,7 @@ pub enum Trigger {
     /// Nothing is known (event, schedule, webhook and operation triggers, or a flow reached in a chain).
     Unknown(String),
     /// A known object, except for the top-level keys listed, whose values are not known.
-    Known { value: Map<String, Value>, unknown_keys: Vec<&'static str> },
+    Known { value: Map<String, Value>, unknown_keys: Vec<String> },
 }
 
 impl Trigger {
@@ -42,7 +42,24 @@ impl Trigger {
         value.insert("path".into(), Value::String(format!("/trigger/{flow_id}")));
         value.insert("method".into(), Value::String("POST".into()));
         value.insert("body".into(), Value::Object(body));
-        Trigger::Known { value, unknown_keys: vec!["query", "headers"] }
+        Trigger::Known { value, unknown_keys: vec!["query".into(), "headers".into()] }
+    }
+
+    /// What a `trigger` step hands the flow it starts: its payload (`optionToObject`), when that is one
+    /// object. A list runs the flow once per element, which the guard does not follow.
+    pub fn from_payload(payload: &Rendering) -> Trigger {
+        match payload.object() {
+            Ok((Value::Object(value), holes)) if !value.contains_key("__proto__") => {
+                let mut unknown_keys: Vec<String> = holes.iter().filter_map(|h| h.path.first().cloned()).collect();
+                unknown_keys.dedup();
+                Trigger::Known { value, unknown_keys }
+            }
+            Ok((Value::Array(_), _)) => {
+                Trigger::Unknown("the step runs the flow once for each element of a list".into())
+            }
+            Ok(_) => Trigger::Unknown("the step hands it no object".into()),
+            Err(what) => Trigger::Unknown(format!("the step's payload is not known ({what})")),
+        }
     }
 }
 
@@ -351,7 +368,7 @@ fn lookup(name: &str, trigger: &Trigger) -> Result<Found, String> {
     };
     match rest.first() {
         None if !unknown_keys.is_empty() => return Err(format!("{{{{{name}}}}} holds parts that are not known")),
-        Some(first) if unknown_keys.contains(&first.as_str()) => {
+        Some(first) if unknown_keys.contains(first) => {
             return Err(format!("{{{{{name}}}}} is not known before the flow runs"))
         }
         _ => {}
