@@ -367,10 +367,12 @@ fn item_operation(kind: &str, options: &Value, via: &str, trigger: &Trigger, rel
             vec![step(Effect::new(EffectKind::Delete, &collection, scope, via))]
         }
         _ => {
-            let (effect_kind, existing) = if kind == "item-create" {
-                (EffectKind::Create, relations.is_singleton(&collection))
+            // A singleton is upserted, so even a create changes the existing row; an update changes each row
+            // its keys or query name.
+            let (effect_kind, parents) = if kind == "item-create" {
+                (EffectKind::Create, relations.is_singleton(&collection).then_some(KeyScope::Keys(1)))
             } else {
-                (EffectKind::Update, true)
+                (EffectKind::Update, Some(scope))
             };
             let main_scope = if kind == "item-create" { KeyScope::Unknown } else { scope };
             let mut steps = vec![step(Effect::new(effect_kind, &collection, main_scope, via))];
@@ -389,9 +391,8 @@ fn item_operation(kind: &str, options: &Value, via: &str, trigger: &Trigger, rel
                     for (i, row) in rows.iter().enumerate() {
                         let path =
                             if payload.is_array() { format!("{via} payload[{i}]") } else { format!("{via} payload") };
-                        steps.extend(
-                            payload_effects(relations, &collection, row, existing, &path).into_iter().map(step),
-                        );
+                        steps
+                            .extend(payload_effects(relations, &collection, row, parents, &path).into_iter().map(step));
                     }
                 }
             }
