@@ -6,6 +6,7 @@
 //! manual ones are, with a `$trigger` that is not known.
 
 use crate::effects::{payload_effects, Effect, EffectKind, KeyScope};
+use crate::query_paths::query_reach;
 use crate::relations::RelationIndex;
 use crate::template::{render, Hole, Trigger};
 use serde::Deserialize;
@@ -214,22 +215,27 @@ fn emitted_events(effect: &Effect) -> Option<Vec<String>> {
         EffectKind::Create => &["create"],
         EffectKind::Update => &["update"],
         EffectKind::Delete => &["delete"],
-        EffectKind::FlowRun | EffectKind::HttpRequest | EffectKind::Script | EffectKind::Email => return Some(vec![]),
+        // MailService runs the `email.send` filter for every mail.
+        EffectKind::Email => return Some(vec!["email.send".to_string()]),
+        EffectKind::FlowRun | EffectKind::HttpRequest | EffectKind::Script => return Some(vec![]),
         EffectKind::SchemaChange | EffectKind::AuditOff | EffectKind::Unknown => return None,
     };
     if effect.collection == crate::effects::ANY_COLLECTION {
         return None;
     }
     let c = &effect.collection;
-    Some(
-        actions
-            .iter()
-            .flat_map(|a| match c.strip_prefix("directus_") {
-                Some(system) => vec![format!("{system}.{a}")],
-                None => vec![format!("items.{a}"), format!("{c}.items.{a}")],
-            })
-            .collect(),
-    )
+    let mut events: Vec<String> = actions
+        .iter()
+        .flat_map(|a| match c.strip_prefix("directus_") {
+            Some(system) => vec![format!("{system}.{a}")],
+            None => vec![format!("items.{a}"), format!("{c}.items.{a}")],
+        })
+        .collect();
+    // FilesService also announces each stored file.
+    if c == "directus_files" && effect.kind == EffectKind::Create {
+        events.push("files.upload".to_string());
+    }
+    Some(events)
 }
 
 /// One thing an operation does when its flow runs.
@@ -309,7 +315,7 @@ pub fn operation_effects(
                                 format!("{via}: sends an email ({field})"),
                             )
                             .with_target(Some(to)),
-                            emits_events: false,
+                            emits_events: true,
                         }
                     })),
                     Err(what) => steps.push(Step::Effect {
@@ -319,7 +325,7 @@ pub fn operation_effects(
                             KeyScope::Unknown,
                             format!("{via}: sends an email to recipients ({field}) that are not known: {what}"),
                         ),
-                        emits_events: false,
+                        emits_events: true,
                     }),
                 }
             }
@@ -357,11 +363,70 @@ fn item_operation(kind: &str, options: &Value, via: &str, trigger: &Trigger, rel
         None => KeyScope::Query,
         Some(k) => k,
     };
+    // The query's relational paths (fields, filters, deep, …) read further collections.
+    let mut reads = Vec::new();
+    let parsed = if query_given { query.object() } else { Ok((Value::Null, Vec::new())) };
+    match parsed {
+        Err(what) => reads.push(step(Effect::unknown(format!("{via}: the query is not known ({what})")))),
+        Ok((Value::Object(q), holes)) => {
+            let reach = query_reach(relations, &collection, &q);
+            if let Some(why) = reach.unreadable.first() {
+                reads.push(step(Effect::unknown(format!(
+                    "{via}: the query cannot be read as Directus reads it ({why})"
+                ))));
+            }
+            if let Some(hole) = holes.iter().find(|h| !is_filter_value(&h.path)) {
+                reads.push(step(Effect::unknown(format!(
+                    "{via}: the query's {} is not known ({})",
+                    hole.path.join("."),
+                    hole.what
+                ))));
+            }
+            reads.extend(reach.reached.into_iter().map(|r| {
+                step(Effect::new(EffectKind::Read, &r.collection, KeyScope::Query, format!("{via} {}", r.via)))
+            }));
+        }
+        Ok(_) => {}
+    }
+    let mut steps =
+        item_steps(kind, &collection, scope, keys.is_none() && !query_given, via, options, trigger, relations, &step);
+    steps.extend(reads);
+    steps
+}
+
+/// Whether a query hole is a value compared in a filter (`filter.title._eq`, `filter.id._in[0]`), which
+/// names no field and so reaches no further collection.
+fn is_filter_value(path: &[String]) -> bool {
+    if !matches!(path.first().map(String::as_str), Some("filter" | "search")) {
+        return false;
+    }
+    if path.len() == 1 {
+        return path[0] == "search";
+    }
+    let Some(op) = path.iter().rposition(|p| p.starts_with('_')) else { return false };
+    !matches!(path[op].as_str(), "_and" | "_or" | "_some" | "_none")
+        && path[op + 1..].iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn item_steps(
+    kind: &str,
+    collection: &str,
+    scope: KeyScope,
+    does_nothing: bool,
+    via: &str,
+    options: &Value,
+    trigger: &Trigger,
+    relations: &RelationIndex,
+    step: &dyn Fn(Effect) -> Step,
+) -> Vec<Step> {
+    let option = |name: &str| render(options.get(name).unwrap_or(&Value::Null), trigger);
+    let collection = collection.to_string();
     match kind {
         "item-read" => vec![step(Effect::new(EffectKind::Read, &collection, scope, via))],
         "item-delete" => {
             // Neither keys nor a query: the operation returns without deleting.
-            if keys.is_none() && !query_given {
+            if does_nothing {
                 return vec![];
             }
             vec![step(Effect::new(EffectKind::Delete, &collection, scope, via))]
@@ -374,15 +439,21 @@ fn item_operation(kind: &str, options: &Value, via: &str, trigger: &Trigger, rel
             } else {
                 (EffectKind::Update, Some(scope))
             };
-            let main_scope = if kind == "item-create" { KeyScope::Unknown } else { scope };
-            let mut steps = vec![step(Effect::new(effect_kind, &collection, main_scope, via))];
+            let mut steps = Vec::new();
             match option("payload").object() {
-                Err(what) => steps.push(step(Effect::unknown(format!("{via}: the payload is not known ({what})")))),
+                Err(what) => {
+                    let main_scope = if kind == "item-create" { KeyScope::Unknown } else { scope };
+                    steps.push(step(Effect::new(effect_kind, &collection, main_scope, via)));
+                    steps.push(step(Effect::unknown(format!("{via}: the payload is not known ({what})"))));
+                }
                 Ok((payload, holes)) => {
                     let rows: Vec<&Value> = match &payload {
                         Value::Array(rows) => rows.iter().collect(),
                         row => vec![row],
                     };
+                    // A create makes one row per element of the payload (`toArray`).
+                    let main_scope = if kind == "item-create" { KeyScope::Keys(rows.len() as u64) } else { scope };
+                    steps.push(step(Effect::new(effect_kind, &collection, main_scope, via)));
                     for hole in &holes {
                         if let Some(what) = relational_hole(relations, &collection, &payload, hole) {
                             steps.push(step(Effect::unknown(format!("{via}: {what}"))));

@@ -205,7 +205,7 @@ fn event_flows_are_effects_of_the_writes_that_set_them_off() {
     let read = [Effect::new(EffectKind::Read, "tags", KeyScope::Query, "read")];
     assert_eq!(
         summary(&g.event_effects(&read, &rel)),
-        vec![(EffectKind::Create, "comments".into(), KeyScope::Unknown)]
+        vec![(EffectKind::Create, "comments".into(), KeyScope::Keys(1))]
     );
     // What cannot be tied to an event may set off any event flow.
     let unknown = [Effect::unknown("x".into())];
@@ -221,4 +221,48 @@ fn a_flow_step_sets_off_event_flows_only_with_emit_events_on() {
     assert!(summary(&loud).contains(&(EffectKind::Delete, "comments".into(), KeyScope::Query)), "{loud:?}");
     let unknown = manual_run(&g, "manual", json!({"emit": "{{nothing}}"}));
     assert!(summary(&unknown).contains(&(EffectKind::Delete, "comments".into(), KeyScope::Query)), "{unknown:?}");
+}
+
+#[test]
+fn mail_and_file_uploads_set_off_the_event_flows_that_listen_for_them() {
+    let g = graph(json!({
+        "flows": [
+            {"id": "on-mail", "trigger": "event", "status": "active", "options": {"type": "filter", "scope": ["email.send"]}},
+            {"id": "on-upload", "trigger": "event", "status": "active", "options": {"type": "action", "scope": ["files.upload"]}},
+            {"id": "m", "trigger": "manual", "status": "active"}
+        ],
+        "operations": [
+            {"id": "a", "flow": "on-mail", "type": "item-create", "options": {"collection": "comments", "payload": {"body": "mailed"}}},
+            {"id": "b", "flow": "on-upload", "type": "item-create", "options": {"collection": "articles", "payload": {"title": "uploaded"}}},
+            {"id": "c", "flow": "m", "type": "mail", "options": {"to": "a@example.com", "subject": "s"}}
+        ]
+    }));
+    let effects = manual_run(&g, "m", json!({}));
+    assert!(summary(&effects).contains(&(EffectKind::Create, "comments".into(), KeyScope::Keys(1))), "{effects:?}");
+    let import = [Effect::new(EffectKind::Create, "directus_files", KeyScope::Keys(1), "files.import")];
+    assert_eq!(
+        summary(&g.event_effects(&import, &relations())),
+        vec![(EffectKind::Create, "articles".into(), KeyScope::Keys(1))]
+    );
+}
+
+#[test]
+fn a_step_s_query_reaches_the_collections_its_paths_name_and_unknown_parts_of_it_are_unknown() {
+    let read = |query: Value, data: Value| {
+        manual_run(&one_step("item-read", json!({"collection": "comments", "query": query})), "f", data)
+    };
+    let effects = read(json!({"fields": ["*", "article.title"]}), json!({}));
+    assert!(summary(&effects).contains(&(EffectKind::Read, "articles".into(), KeyScope::Query)), "{effects:?}");
+    let effects = read(json!("{{$trigger.body.q}}"), json!({"q": {"fields": ["article.*"]}}));
+    assert!(summary(&effects).contains(&(EffectKind::Read, "articles".into(), KeyScope::Query)), "{effects:?}");
+    // A compared value from an earlier step reaches nothing more; unknown fields may reach anything.
+    let effects = read(json!({"filter": {"id": {"_in": ["{{$last.id}}"]}}}), json!({}));
+    assert!(!effects.iter().any(Effect::reaches_any_collection), "{effects:?}");
+    let effects = read(json!({"fields": ["{{$last.field}}"]}), json!({}));
+    assert!(effects.iter().any(Effect::reaches_any_collection), "{effects:?}");
+    let effects = read(json!({"filter": {"_and": "{{$last.f}}"}}), json!({}));
+    assert!(effects.iter().any(Effect::reaches_any_collection), "{effects:?}");
+    // No query at all, or an empty one: nothing more.
+    assert_eq!(read(json!(""), json!({})).len(), 1);
+    assert_eq!(read(Value::Null, json!({})).len(), 1);
 }
