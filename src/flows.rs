@@ -157,6 +157,22 @@ impl FlowGraph {
                 };
                 if hears {
                     run.event_flows_run.insert(flow.id.clone());
+                    // A filter flow's answer replaces what it filters (the payload, the keys to delete, the
+                    // query) unless it gives back the payload it was handed.
+                    let replaces = flow.options.get("type").and_then(Value::as_str) == Some("filter")
+                        && flow
+                            .options
+                            .get("return")
+                            .and_then(Value::as_str)
+                            .is_some_and(|r| !r.is_empty() && r != "$trigger.payload");
+                    if replaces && !matches!(effect.kind, EffectKind::Email) {
+                        run.effects.push(Effect::unknown(format!(
+                            "flow {} filters {} and answers with what it computes ({}) in its place, which the guard does not know",
+                            flow.id,
+                            effect.via,
+                            flow.options.get("return").and_then(Value::as_str).unwrap_or_default()
+                        )));
+                    }
                     let trigger = Trigger::Unknown(format!(
                         "flow {} runs on an event ({}), whose data the guard does not know",
                         flow.id, effect.via

@@ -266,3 +266,18 @@ fn a_step_s_query_reaches_the_collections_its_paths_name_and_unknown_parts_of_it
     assert_eq!(read(json!(""), json!({})).len(), 1);
     assert_eq!(read(Value::Null, json!({})).len(), 1);
 }
+
+#[test]
+fn a_filter_flow_that_answers_with_its_own_value_replaces_the_write_with_something_unknown() {
+    let filter = |ret: Value| {
+        graph(json!({
+            "flows": [{"id": "rewrite", "trigger": "event", "status": "active",
+                       "options": {"type": "filter", "scope": ["items.update"], "collections": ["articles"], "return": ret}}],
+            "operations": [{"id": "t", "flow": "rewrite", "type": "transform", "options": {"json": "{{$trigger.payload}}"}}]
+        }))
+    };
+    let update = [Effect::new(EffectKind::Update, "articles", KeyScope::Keys(1), "update")];
+    assert!(filter(json!("$last")).event_effects(&update, &relations()).iter().any(Effect::reaches_any_collection));
+    assert!(filter(json!("$trigger.payload")).event_effects(&update, &relations()).is_empty());
+    assert!(filter(Value::Null).event_effects(&update, &relations()).is_empty());
+}
