@@ -224,6 +224,24 @@ attempt('an alias named like a plain field of the collection (title → comments
 	effect: (d, a, s, answer) => secretIn(answer),
 	happened: (before, after) => after > 0,
 });
+attempt('a relational path hidden after a comma inside one fields entry', {
+	guard: { mcp_guard_collections_deny: ['comments'] },
+	run: (d, a) => jsonCall(d, 'items', { action: 'read', collection: 'articles', keys: [a.id], query: { fields: ['id,comments.body'] } }),
+	effect: (d, a, s, answer) => secretIn(answer),
+	happened: (before, after) => after > 0,
+});
+attempt('a relational path padded with spaces', {
+	guard: { mcp_guard_collections_deny: ['comments'] },
+	run: (d, a) => jsonCall(d, 'items', { action: 'read', collection: 'articles', keys: [a.id], query: { fields: ['id', ' comments.body '] } }),
+	effect: (d, a, s, answer) => secretIn(answer),
+	happened: (before, after) => after > 0,
+});
+attempt('count(comments) in a filter as a yes/no oracle on the denied collection', {
+	guard: { mcp_guard_collections_deny: ['comments'] },
+	run: (d, a) => jsonCall(d, 'items', { action: 'read', collection: 'articles', query: { filter: { _and: [{ id: { _eq: a.id } }, { 'count(comments)': { _gt: 1 } }] }, fields: ['title'] } }),
+	effect: (d, a, s, answer) => (answer ? rowsIn(answer) : 0),
+	happened: (before, after) => after > 0,
+});
 attempt('a relational filter on the denied collection nested 40 levels deep (a yes/no oracle)', {
 	guard: { mcp_guard_collections_deny: ['comments'] },
 	run: (d, a) => {
