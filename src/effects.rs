@@ -4,6 +4,7 @@
 //! `coerceJsonFields` step, nested relational payloads at any depth, and flow operation chains.
 
 use crate::flows::FlowGraph;
+use crate::js_number::to_number;
 use crate::message::{json_kind, ToolMode};
 use crate::query_paths::{query_reach, ReadLimit};
 use crate::relations::{DeselectAction, FieldRelation, RelationIndex};
@@ -481,6 +482,19 @@ fn write_effects(
         }
         if action == "read" {
             read_limit = reach.limit;
+        }
+    }
+    // Read by keys without a limit (or with limit 0), Directus returns as many rows as keys are named.
+    if action == "read" {
+        if let Some(KeyScope::Keys(n)) = effects.first().map(|e| e.keys) {
+            let limit = call.args.get("query").and_then(|q| q.get("limit"));
+            let unlimited = match limit {
+                None | Some(Value::Null) => true,
+                Some(v) => to_number(v) == Some(0.0),
+            };
+            if unlimited && n > 0 {
+                read_limit = Some(ReadLimit::larger(read_limit, ReadLimit::Rows(n)));
+            }
         }
     }
     Ok(ToolEffects { action: Some(action), effects, batch, read_limit })

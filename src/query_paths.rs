@@ -29,7 +29,8 @@ pub enum ReadLimit {
 }
 
 impl ReadLimit {
-    fn larger(a: Option<ReadLimit>, b: ReadLimit) -> ReadLimit {
+    /// The larger of a limit found so far and another.
+    pub fn larger(a: Option<ReadLimit>, b: ReadLimit) -> ReadLimit {
         match (a, b) {
             (Some(ReadLimit::All), _) | (_, ReadLimit::All) => ReadLimit::All,
             (Some(ReadLimit::Rows(x)), ReadLimit::Rows(y)) => ReadLimit::Rows(x.max(y)),

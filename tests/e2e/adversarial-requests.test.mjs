@@ -196,6 +196,12 @@ for (const [label, limit] of [['1e4', '1e4'], ['-1.0', '-1.0'], ['1E1', '1E1'], 
 		happened: (before, after) => after > 2,
 	});
 }
+attempt('a read naming 3 keys and no limit (Directus reads one row per key)', {
+	setup: async (d) => ({ more: [await freshArticle(d), await freshArticle(d)] }),
+	run: (d, a, s) => jsonCall(d, 'items', { action: 'read', collection: 'articles', keys: [a.id, ...s.more.map((m) => m.id)], query: { fields: ['title'] } }),
+	effect: (d, a, s, answer) => (answer ? rowsIn(answer) : 0),
+	happened: (before, after) => after > 2,
+});
 attempt('limit: 1e4 inside stringified query text', {
 	setup: async (d) => ({ more: [await freshArticle(d), await freshArticle(d)] }),
 	run: (d) => jsonCall(d, 'items', { action: 'read', collection: 'articles', query: '{"limit": 1e4, "fields": ["title"]}' }),
