@@ -573,7 +573,7 @@ fn one_to_many_changes_happen_once_per_key_and_many_to_one_changes_once() {
 #[test]
 fn a_read_by_keys_without_a_limit_reads_one_row_per_key() {
     let rel = relations();
-    let ctx = Context { relations: &rel, flows: None };
+    let ctx = Context { relations: &rel, flows: Some(&NO_FLOWS) };
     let limit = |args: Value| classify("items", Some(&args), ToolMode::Legacy, &ctx).unwrap().read_limit;
     let keys: Vec<u32> = (1..=5000).collect();
     assert_eq!(limit(json!({"action": "read", "collection": "articles", "keys": keys})), Some(ReadLimit::Rows(5000)));
