@@ -9,7 +9,7 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
-import { startDirectus, freePort } from '../../scripts/lib/directus.mjs';
+import { startDirectus } from '../../scripts/lib/directus.mjs';
 import { seed, seedRows, CONTENT_TOKEN } from '../../scripts/lib/seed.mjs';
 import { callViaSdk, callViaHttp, rawRpc, toolCall, toolErrors, count, configureGuard } from '../helpers.mjs';
 
