@@ -319,11 +319,16 @@ pub fn coerce_json_fields<'a>(
     args: &'a Map<String, Value>,
 ) -> Result<Cow<'a, Map<String, Value>>, ClassifyError> {
     let mut coerced = Cow::Borrowed(args);
-    for field in ["data", "keys", "query", "headers"] {
+    for (field, shape) in [
+        ("data", "an object or an array of objects"),
+        ("keys", "an array"),
+        ("query", "an object"),
+        ("headers", "an object"),
+    ] {
         if let Some(Value::String(text)) = args.get(field) {
             let parsed = serde_json::from_str::<Value>(text).map_err(|e| ClassifyError::InvalidArgument {
                 tool: tool.to_string(),
-                reason: format!("\"{field}\" is text that the guard cannot read as JSON ({e}); send it as JSON"),
+                reason: format!("\"{field}\" must be {shape}; it is text the guard cannot read as JSON ({e})"),
             })?;
             coerced.to_mut().insert(field.to_string(), parsed);
         }
