@@ -136,10 +136,6 @@ impl Prefilter {
             name_spellings(w).iter().for_each(|w| add(w, Triggers::FIELD));
         });
         let names = protection.field_rules || !protection.extra_fields.is_empty();
-        // A URL escape of a letter or digit (`pass%77ord`): names are read decoded.
-        if names {
-            ["%3", "%4", "%5", "%6", "%7"].iter().for_each(|w| add(w, Triggers::FIELD));
-        }
         if names || detectors || injection {
             add(ESCAPE, Triggers::ESCAPE | Triggers::FIELD | Triggers::SECRET);
         }
@@ -474,7 +470,6 @@ mod tests {
             r#"{"api_key":"x"}"#,
             r#"{"pass_word":"x"}"#,
             r#"{"stripe.api.key":"x"}"#,
-            r#"{"pass%77ord":"x"}"#,
             r#"{"PASS-WORD":"x"}"#,
             r#"{"pass\\u0077ord":"x"}"#,
             "{\"ｐａｓｓｗｏｒｄ\":\"x\"}",
