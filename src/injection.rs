@@ -9,6 +9,9 @@ use crate::prefilter::Triggers;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::sync::OnceLock;
 
+mod cues;
+pub use cues::CUE_WORDS;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Signal {
     HiddenHtml,
@@ -17,6 +20,9 @@ pub enum Signal {
     InvisibleCharacters,
     ExfiltrationLink,
     EncodedInstructions,
+    /// Instructions written for an AI agent: addressed to it, claiming its user's or developer's authority,
+    /// changing its task, or inserted as a to-do item, with something for it to do.
+    AgentInstruction,
 }
 
 impl Signal {
@@ -28,6 +34,7 @@ impl Signal {
             Signal::InvisibleCharacters => "invisible-characters",
             Signal::ExfiltrationLink => "exfiltration-link",
             Signal::EncodedInstructions => "encoded-instructions",
+            Signal::AgentInstruction => "agent-instruction",
         }
     }
 }
@@ -378,6 +385,26 @@ fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
+/// The invisible characters of `text` that hide something. Zero-width joiners and non-joiners between two
+/// non-ASCII characters are how Persian, Indic scripts and emoji sequences are written, so those are left out.
+fn hidden_characters(text: &str) -> impl Iterator<Item = char> + '_ {
+    let mut before = None;
+    let mut chars = text.chars().peekable();
+    std::iter::from_fn(move || loop {
+        let c = chars.next()?;
+        let previous = before.replace(c);
+        if !is_invisible(c) {
+            continue;
+        }
+        let joiner = matches!(c, '\u{200C}' | '\u{200D}');
+        let in_script = |n: Option<char>| n.is_some_and(|n| !n.is_ascii() && !is_invisible(n));
+        if joiner && in_script(previous) && in_script(chars.peek().copied()) {
+            continue;
+        }
+        return Some(c);
+    })
+}
+
 fn evidence(text: &str) -> String {
     let mut cut: String = text.chars().filter(|c| !is_invisible(*c)).take(80).collect();
     if text.chars().count() > 80 {
@@ -428,12 +455,25 @@ pub fn scan(text: &str, trusted_hosts: &[HostPattern], triggers: &Triggers) -> O
     } else if let Some(start) = find_override_sentence(text, &words.verbs) {
         hits.push(Hit { signal: Signal::InstructionOverride, evidence: evidence(text.get(start..).unwrap_or("")) });
     }
+    let overridden = hits.iter().any(|h| h.signal == Signal::InstructionOverride);
+    let mut tagged = false;
     if let Some(start) = words.tag {
         hits.push(Hit { signal: Signal::RoleTag, evidence: evidence(text.get(start..).unwrap_or("").trim_start()) });
+        tagged = true;
     }
-    if non_ascii && text.chars().any(is_invisible) {
-        let codes: Vec<String> =
-            text.chars().filter(|c| is_invisible(*c)).take(3).map(|c| format!("U+{:04X}", c as u32)).collect();
+    // The structural cues, when no override phrase already tells what the text is.
+    if !overridden {
+        if let Some(found) = cues::find(text) {
+            let shown = evidence(text.get(found.start..).unwrap_or("").trim_start());
+            if !found.marker {
+                hits.push(Hit { signal: Signal::AgentInstruction, evidence: shown });
+            } else if !tagged {
+                hits.push(Hit { signal: Signal::RoleTag, evidence: shown });
+            }
+        }
+    }
+    if non_ascii && hidden_characters(text).next().is_some() {
+        let codes: Vec<String> = hidden_characters(text).take(3).map(|c| format!("U+{:04X}", c as u32)).collect();
         hits.push(Hit { signal: Signal::InvisibleCharacters, evidence: codes.join(" ") });
     }
     let links = if triggers.has(Triggers::LINK) { link_urls(text) } else { Vec::new() };
@@ -476,11 +516,43 @@ fn find_override_sentence(text: &str, verbs: &[(usize, usize)]) -> Option<usize>
         }
         let window = format!(" {} ", text.get(verb_end..end)?.to_ascii_lowercase());
         let qualified = OVERRIDE_QUALIFIERS.iter().any(|q| window.contains(q));
-        if qualified && OVERRIDE_OBJECTS.iter().any(|o| window.contains(o)) {
+        if qualified && (OVERRIDE_OBJECTS.iter().any(|o| window.contains(o)) || misspelled_object(&window)) {
             return Some(start);
         }
     }
     None
+}
+
+/// Whether a word in `window` is a misspelling of an override object ("iunstructions", "instrucitons"): one
+/// or two letters off, for words long enough that this does not reach ordinary words.
+fn misspelled_object(window: &str) -> bool {
+    const LONG_OBJECTS: &[&str] = &["instructions", "instruction", "directions", "guidelines"];
+    window.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| w.len() >= 9).any(|word| {
+        LONG_OBJECTS
+            .iter()
+            .any(|o| word.len().abs_diff(o.len()) <= 2 && edit_distance(word.as_bytes(), o.as_bytes()) <= 2)
+    })
+}
+
+/// Levenshtein distance with adjacent transpositions (optimal string alignment).
+fn edit_distance(a: &[u8], b: &[u8]) -> usize {
+    let mut before: Vec<usize> = (0..=b.len()).collect();
+    let mut previous = before.clone();
+    let mut current = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        current[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (previous[j] + 1).min(current[j - 1] + 1).min(previous[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(before[j - 2] + 1);
+            }
+            current[j] = best;
+        }
+        std::mem::swap(&mut before, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
 }
 
 /// A URL carries data when it has a query string or a long path segment.

@@ -1,0 +1,494 @@
+//! Structural cues of text written for an AI agent rather than for a person: who it addresses, whose
+//! authority it claims, whether it tries to change the agent's task, fake role or system markers, and what it
+//! tells the reader to do. No single cue is an injection (a help page is full of imperatives, a review may
+//! mention an assistant); two kinds close together are.
+//!
+//! Every cue that can start a finding contains one of [`CUE_WORDS`], found in one pass; the slower
+//! checks only read a window around each of them, so text without those words costs one automaton pass.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_lite::Regex;
+use std::sync::OnceLock;
+
+/// What a cue says about the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cue {
+    /// Addressed to an AI: "to you, AI model", "Note to the assistant", "if you are an AI".
+    Addressed,
+    /// Claims the authority of the user, developer or system: "message from the user", "approved by admin".
+    Authority,
+    /// Tries to change the agent's task: "before you solve the task I gave you", "your new task is".
+    TaskSwitch,
+    /// A task inserted as a to-do item: "TODO: send …". Ordinary notes have these too, so it needs an action
+    /// on data or a destination to count.
+    TodoItem,
+    /// A fake role or system marker: "###(system_message)", "[system]", "SYSTEM:", forged chat turns.
+    RoleMarker,
+}
+
+/// Anchor words of the cue patterns: every match of a pattern contains one of its anchors (matched without
+/// ASCII case), so a text with none of these has no cue and [`find`] has nothing to find. A prefilter that
+/// decides whether [`find`] runs needs all of them.
+pub const CUE_WORDS: &[&str] = &[
+    // Addressed to an AI
+    "to you",
+    "assistant",
+    "agent",
+    "llm",
+    "language model",
+    "chatbot",
+    "gpt",
+    "claude",
+    "gemini",
+    "copilot",
+    "mistral",
+    "mixtral",
+    "llama",
+    "command r",
+    "model",
+    "automated",
+    " ai",
+    "(ai",
+    "\"ai",
+    ">ai",
+    "\nai",
+    "ai ",
+    "ai:",
+    "ai,",
+    "a.i.",
+    // Authority
+    "message from",
+    "note from",
+    "notice from",
+    "instruction from",
+    "instructions from",
+    "request from",
+    "update from",
+    "memo from",
+    "directive from",
+    "order from",
+    "reminder from",
+    "email from",
+    "letter from",
+    "this is the ",
+    "this is your ",
+    "this is me",
+    "i am the ",
+    "i am your ",
+    "i'm the ",
+    "i'm your ",
+    "it is the ",
+    "it is your ",
+    "it's the ",
+    "it's your ",
+    "the user ",
+    "verified by",
+    "approved by",
+    "authorized by",
+    "authorised by",
+    "mandated by",
+    "sanctioned by",
+    "signed off by",
+    "on behalf of",
+    "!!",
+    "mode",
+    "override",
+    "access",
+    "privilege",
+    // Task switch and to-do items
+    "task",
+    "request",
+    "question",
+    "assignment",
+    "job",
+    "instruction",
+    "query",
+    "objective",
+    "goal",
+    "mission",
+    "priority",
+    "directive",
+    "purpose",
+    "you were",
+    "before ",
+    "do the following",
+    "after you",
+    "you can ",
+    "stop ",
+    "abort",
+    "halt",
+    "cease",
+    "instead of",
+    "do not",
+    "don't",
+    "todo",
+    "to-do",
+    "action item",
+    "action required",
+    "next step",
+    // Role and system markers
+    "##",
+    "sys",
+    "admin",
+    "developer",
+    "information",
+    "end of",
+    "user:",
+    "human:",
+    "endoftext",
+    "untrusted",
+    "</document",
+    "</context",
+    "</tool_",
+    "</search_result",
+    "</function_result",
+];
+
+/// How far either side of an anchor word a cue's pattern may reach.
+const CUE_REACH: usize = 160;
+/// How close two cues of different kinds, or a cue and a directive, must be to count together.
+const PAIR_REACH: usize = 400;
+
+/// Names of AI systems and of what an agent is called, as a pattern.
+const AI_NOUN: &str = r"(?:ai|a\.i\.|llms?|large language models?|language models?|ai models?|ai assistants?|assistants?|ai agents?|agents?|chatbots?|gpt[-\w.]*|chatgpt|claude|gemini|copilot|llama[-\w.]*|mistral|mixtral|command r\+?|models?|automated (?:systems?|tools?|readers?|analysis|agents?|assistants?|screening|software))";
+
+/// Verbs that start an instruction to an agent: acting on data, answering, navigating.
+const ACTION_VERBS: &str = r"(?:send|forward|transfer|post|email|e-mail|upload|submit|share|leak|wire|pay|invite|paste|copy|publish|print|output|reply|respond|say|tell|write|delete|remove|erase|visit|open|click|call|create|make|change|modify|update|concatenate|get|fetch|retrieve|read|summari[sz]e|ignore|disregard|forget|include|insert|add|append|recommend|rate|describe|state|answer|translate|repeat|go|navigate|download|run|execute|buy|book|schedule|solve|stop|do|don't|never|always|focus|use|give|grant|approve|report|list|reveal|disclose|return|mark|set|reset|move|publish|contact|notify|inform)";
+
+struct Patterns {
+    anchors: AhoCorasick,
+    /// The patterns each anchor word can start, by the word's index in [`CUE_WORDS`].
+    by_anchor: Vec<Vec<usize>>,
+    /// Each pattern with the cue it shows.
+    cues: Vec<(Cue, Regex)>,
+    /// What the text tells its reader to do, looked for near a cue.
+    directive: Regex,
+    /// An instruction to move data somewhere, open a link, or change or delete something.
+    action: Regex,
+    /// The first words after a role marker: an instruction when it starts with a verb or "you".
+    after_marker: Regex,
+}
+
+fn patterns() -> Option<&'static Patterns> {
+    static BUILT: OnceLock<Option<Patterns>> = OnceLock::new();
+    BUILT.get_or_init(build).as_ref()
+}
+
+fn build() -> Option<Patterns> {
+    let anchors =
+        AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(CUE_WORDS).ok()?;
+    const AI: &[&str] = &[
+        "assistant",
+        "agent",
+        "llm",
+        "language model",
+        "chatbot",
+        "gpt",
+        "claude",
+        "gemini",
+        "copilot",
+        "mistral",
+        "mixtral",
+        "llama",
+        "command r",
+        "model",
+        "automated",
+        " ai",
+        "(ai",
+        "\"ai",
+        ">ai",
+        "\nai",
+        "ai ",
+        "ai:",
+        "ai,",
+        "a.i.",
+    ];
+    const FROM: &[&str] = &[
+        "message from",
+        "note from",
+        "notice from",
+        "instruction from",
+        "instructions from",
+        "request from",
+        "update from",
+        "memo from",
+        "directive from",
+        "order from",
+        "reminder from",
+        "email from",
+        "letter from",
+    ];
+    const THIS_IS: &[&str] = &[
+        "this is the ",
+        "this is your ",
+        "this is me",
+        "i am the ",
+        "i am your ",
+        "i'm the ",
+        "i'm your ",
+        "it is the ",
+        "it is your ",
+        "it's the ",
+        "it's your ",
+    ];
+    const BY: &[&str] = &[
+        "verified by",
+        "approved by",
+        "authorized by",
+        "authorised by",
+        "mandated by",
+        "sanctioned by",
+        "signed off by",
+    ];
+    const NOUNS: &[&str] = &[
+        "task",
+        "request",
+        "question",
+        "assignment",
+        "job",
+        "instruction",
+        "query",
+        "objective",
+        "goal",
+        "mission",
+        "priority",
+        "directive",
+        "purpose",
+    ];
+    let n = AI_NOUN;
+    let v = ACTION_VERBS;
+    let sources: Vec<(Cue, &[&str], String)> = vec![
+        // "… to you, AI model developed by Google", "to you, Claude".
+        (Cue::Addressed, &["to you"], format!(r"\bto you,? (?:the |an? |my |our |dear )?(?:[\w.+-]+ ){{0,2}}?{n}\b")),
+        // "Note to the AI agent", "Attention assistant:", "Instructions for automated analysis software".
+        (
+            Cue::Addressed, AI,
+            format!(
+                r"\b(?:dear|hey|hi|hello|attention|attn|note to|notes? for|message to|memo to|instructions? (?:for|to)|notice to|reminder (?:for|to)|request (?:for|to)|directive (?:for|to)|info(?:rmation)? for)[ ,:]+(?:the |all |any |every |an? |you,? )?(?:automated |autonomous |helpful |digital |virtual |future |other )?{n}\b"
+            ),
+        ),
+        // "If you are an AI", "as you are a language model".
+        (
+            Cue::Addressed, AI,
+            r"\b(?:if|when|since|as|because) you(?:'re| are) (?:an? |the )?(?:ai|a\.i\.|llm|large language model|language model|chatbot|ai assistant|ai agent|ai model|automated (?:system|agent|assistant|tool)|gpt|claude|gemini)\b".to_string(),
+        ),
+        // "AI agents reading this", "any model processing this document".
+        (
+            Cue::Addressed, AI,
+            format!(
+                r"\b{n} (?:reading|processing|parsing|summari[sz]ing|analy[sz]ing|reviewing|scanning|evaluating|crawling|screening|indexing|that reads?|who reads?|which reads?) (?:this|these|the following)\b"
+            ),
+        ),
+        // "AI agent: post …", "Assistant, please …" at the start of a sentence or line.
+        (
+            Cue::Addressed, AI,
+            format!(
+                r"(?:^|[.!?\n]\s*)(?:to |attention |dear |hey )?(?:the )?(?:ai|llm|ai assistant|ai agent|ai model|language model|assistant|chatbot|agent|gpt|claude|gemini|copilot)\s*[,:]\s*(?:please\b|you\b|{v}\b)"
+            ),
+        ),
+        // Authority: a message from the user, the developer or the system.
+        (
+            Cue::Authority, FROM,
+            r"\b(?:message|note|notice|instructions?|request|update|memo|directive|order|reminder|email|letter) from (?:me,? )?(?:the |your )?(?:user|owner|developers?|admin|administrator|operator|system|creator|security team|it (?:department|team)|openai|anthropic|principal|supervisor)\b".to_string(),
+        ),
+        (Cue::Authority, FROM, r"\bimportant message from me\b".to_string()),
+        (
+            Cue::Authority, THIS_IS,
+            r"\b(?:this is|i am|i'm|it is|it's) (?:me,? )?(?:the|your) (?:user|developer|admin|administrator|operator|creator|system administrator|principal)\b".to_string(),
+        ),
+        (
+            Cue::Authority, &["the user "],
+            r"\bthe user (?:has |had |have )?(?:already |explicitly |previously )?(?:authori[sz]ed|approved|consented|requested|instructed|granted|confirmed|pre-?approved|wants you|would like you|expects you|told you|gave you permission)".to_string(),
+        ),
+        (
+            Cue::Authority, BY,
+            r"\b(?:pre-?verified|pre-?approved|pre-?authori[sz]ed|authori[sz]ed|approved|mandated|sanctioned|signed off) by (?:the )?(?:user|senior management|management|admin|administrator|developers?|system|security team|ceo|owner)\b".to_string(),
+        ),
+        (Cue::Authority, &["on behalf of"], r"\bon behalf of (?:the|your) (?:user|owner|admin|administrator|developer)\b".to_string()),
+        (Cue::Authority, &["!!"], r"\b(?:important|urgent|attention|critical|warning|alert)\s*!!".to_string()),
+        (
+            Cue::Authority, &["mode", "override", "access", "privilege"],
+            r"\b(?:developer|admin|administrator|system|debug|maintenance|god|sudo|root|override) (?:mode|override|access|privileges?) (?:is )?(?:enabled|activated|granted|on)\b".to_string(),
+        ),
+        // Task switch.
+        (
+            Cue::TaskSwitch, NOUNS,
+            r"\b(?:the|your|my) (?:original |initial |first |current |previous |main |real |actual |assigned |given |primary )?(?:task|request|question|assignment|job|instructions?|query|objective|goal|mission)s? (?:that |which )?(?:i |the user |you were |you've been |you have been |i have |i've )(?:gave|given|assigned|asked|sent|set|provided)".to_string(),
+        ),
+        (Cue::TaskSwitch, &["you were"], r"\byou were (?:given|asked|assigned|instructed|told) (?:to|by|in the beginning|earlier|originally)\b".to_string()),
+        (
+            Cue::TaskSwitch, &["before "],
+            r"\bbefore (?:you |u )?(?:can |could |do |start |begin |continue |proceed |go on )?(?:solv|complet|finish|continu|answer|respond|repl|proceed|summari[sz]|perform|start|do|execut|return|handl|work)\w* (?:on |with )?(?:the|your|this|that|any|my|the user'?s?) (?:\w+ )?(?:task|request|question|query|summary|answer|job|work|instructions?|prompt|user)".to_string(),
+        ),
+        (
+            Cue::TaskSwitch, &["do the following", "after you", "you can "],
+            r"\b(?:do the following (?:first|instead|immediately|now|before)|after you(?:'ve| have)? (?:do|did|done|complete|completed|finish|finished) (?:that|this|the above|these|those)|you can (?:then )?(?:solve|continue|complete|finish|proceed|return to|go back to) (?:with )?(?:the|your) (?:original |initial )?(?:task|request|question|work))".to_string(),
+        ),
+        (
+            Cue::TaskSwitch, NOUNS,
+            r"\b(?:(?:your|the) (?:new|real|actual|true|updated|next|only|revised|primary) (?:task|job|goal|objective|instructions?|mission|priority|directive|purpose) (?:is|are|will be|now)\b|new (?:task|instructions?|objective|directive|goal)\s*:)".to_string(),
+        ),
+        (
+            Cue::TaskSwitch, &["stop ", "abort", "halt", "cease", "instead of"],
+            r"\b(?:(?:stop|abort|halt|cease) (?:what you(?:'re| are) doing|your (?:current )?(?:task|work|response|answer)|(?:the |your )?(?:current |original )?task)|instead of (?:doing )?(?:your|the) (?:original |current |assigned )?(?:task|request|summary|answer|instructions?|job))".to_string(),
+        ),
+        (
+            Cue::TaskSwitch, &["do not", "don't"],
+            r"\b(?:do not|don't) (?:follow|complete|perform|summari[sz]e|answer|evaluate|translate|respond to|do) (?:the|your|this|any) (?:original |previous |above |user'?s? )?(?:task|request|instructions?|question|prompt)\b".to_string(),
+        ),
+        // A to-do item that starts with a verb.
+        (
+            Cue::TodoItem, &["todo", "to-do", "action item", "action required", "next step"],
+            format!(
+                r"(?:^|[\s>.;(\[*_-])(?:todo|to-do|action item|action required|next step)\s*[:\-–—]\s*(?:\[ \]\s*)?(?:please\s+)?{v}\b"
+            ),
+        ),
+        // Role and system markers.
+        (
+            Cue::RoleMarker, &["##"],
+            r"#{2,}\s*[\[(]?\s*(?:system|sys|admin|administrator|developer|assistant|instructions?|override)(?:[ _-]?(?:message|msg|prompt|instructions?|note|override|update|command|mode))?\s*[\])]?".to_string(),
+        ),
+        (
+            Cue::RoleMarker, &["sys", "admin", "developer", "instruction", "information", "end of"],
+            r"[\[<{]\s*/?\s*(?:system|sys|admin|administrator|developer|instructions?|information|system[ _-]?(?:message|msg|prompt|note|override|instructions?|update|alert)|admin[ _-]?(?:request|message|note|override|command)|developer[ _-]?(?:message|note|mode|instructions?)|end of (?:session|conversation|context|document|input|user input|untrusted (?:content|input|data)))\s*(?:::?|\]|>|\})".to_string(),
+        ),
+        (
+            Cue::RoleMarker, &["sys", "admin"],
+            r"\(\s*(?:system|sys|admin|system[ _-]?(?:message|msg|prompt|note|override))\s*\)".to_string(),
+        ),
+        (
+            Cue::RoleMarker, &["sys", "admin", "developer", "instruction"],
+            r"(?m)^[ \t]*(?:#+[ \t]*|\*\*|>[ \t]*|-{2,}[ \t]*)?(?:system|system message|system prompt|system note|system instruction|system override|admin|administrator|admin message|admin request|developer|developer message|developer note|core instruction|sys)[ \t]*(?:\*\*)?[ \t]*:".to_string(),
+        ),
+        (
+            Cue::RoleMarker, &["user:", "human:"],
+            r"(?m)^[ \t>]*(?:user|human):[^\n]*\n(?:[^\n]*\n){0,6}?[ \t>]*(?:assistant|ai|bot|chatbot|model)[ \t]*:|(?m)^[ \t>]*(?:assistant|ai|bot|chatbot|model)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,6}?[ \t>]*(?:user|human):".to_string(),
+        ),
+        (
+            Cue::RoleMarker, &["endoftext", "untrusted", "end of", "</document", "</context", "</tool_", "</search_result", "</function_result"],
+            r"<\|?endoftext\|?>|</?untrusted[\w-]*>|<end of (?:session|conversation|context|document|input|text)>|\bend of (?:untrusted|user|external) (?:content|input|data|document)\b|</(?:document|context|tool_output|tool_result|search_results?|function_results?)>".to_string(),
+        ),
+    ];
+    let mut cues = Vec::with_capacity(sources.len());
+    let mut by_anchor: Vec<Vec<usize>> = vec![Vec::new(); CUE_WORDS.len()];
+    for (i, (cue, anchors, source)) in sources.into_iter().enumerate() {
+        cues.push((cue, Regex::new(&source).ok()?));
+        for anchor in anchors {
+            by_anchor.get_mut(CUE_WORDS.iter().position(|w| w == anchor)?)?.push(i);
+        }
+    }
+    let directive = Regex::new(&format!(
+        r"\byou (?:must|should|shall|need to|have to|are (?:required|instructed|obliged|expected|supposed) to|will now|may not|must not|cannot|are not allowed|are to)\b|\b(?:please|kindly)\b,? (?:\w+ )?{v}\b|\bmake sure (?:you|to|that)\b|\b(?:do not|don't|never) (?:tell|mention|reveal|inform|disclose|say|alert|notify|let|ask|warn|show|evaluate|deviate)\b|\b(?:reply|respond|answer|output|print|say|write|repeat|return|report) (?:only |just |back |exactly |verbatim |with only |simply )?(?:with\b|that\b|the following|exactly|verbatim|[\x22'“<])|\bif (?:the )?(?:user|anyone|someone|somebody|asked|questioned|prompted)\b|(?:[.!?:]\s+|\n\s*){v}\b"
+    ))
+    .ok()?;
+    let action = Regex::new(
+        r#"\b(?:send|sending|transfer|forward|post|email|e-mail|upload|submit|share|leak|exfiltrate|wire|pay|invite|paste|copy|publish|dm|deliver|export|mail)\b[^.!?\n]{0,160}?\b(?:to|into|at|on|via|with)\s+(?:the |this |my |our |an? |his |her |their )?(?:[\w-]+'s )?[\x22'“‘<(]?(?:[\w.+-]+@[\w-]+\.[a-z.]{2,}|https?://|www\.|[\w-]+\.(?:com|net|org|io|xyz|ru|cn|info|co|biz|app|dev|site|online|top)\b|[a-z]{2}\d{2}[a-z0-9]{10,}|(?:new |following |external |personal |secret |this |that |another |attacker'?s? )?(?:e-?mail(?: address)?|website|web site|url|server|endpoint|webhook|iban|account)\b)|\b(?:visit|open|click|go to|navigate to|browse to|load|fetch|access)\b[^.!?\n]{0,60}?(?:https?://|www\.|[\w-]+\.(?:com|net|org|io|xyz|ru|info|app|site)\b)|\b(?:send|share|post|forward) (?:a |the |this )?(?:link|url|phishing)|\b(?:delete|remove|erase|wipe|purge) (?:all |every |the |any )(?:\w+ )?(?:files?|emails?|messages?|records?|data|items|users?|accounts?|logs?|backups?)|\b(?:change|reset|update|modify|set) (?:the |my |your )?(?:user'?s? )?(?:password|recipient|e-?mail address|iban|permissions?|role)"#,
+    )
+    .ok()?;
+    let after_marker = Regex::new(&format!(r"^[\s:)\]>*_-]*(?:please\b|you\b|your\b|the user\b|{v}\b)")).ok()?;
+    Some(Patterns { anchors, by_anchor, cues, directive, action, after_marker })
+}
+
+/// A cue and where it starts.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    cue: Cue,
+    start: usize,
+    end: usize,
+}
+
+/// What [`find`] reports: whether the instruction rests on a role marker, and where it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finding {
+    pub marker: bool,
+    pub start: usize,
+}
+
+/// The largest char boundary at or below `at`.
+fn floor(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The smallest char boundary at or above `at`.
+fn ceil(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+/// An instruction written for an AI agent, if the cues in `text` show one. `None` when the patterns could
+/// not be built or there is none.
+pub fn find(text: &str) -> Option<Finding> {
+    let p = patterns()?;
+    // Most texts have no anchor word: one pass over them, without a lower-case copy.
+    p.anchors.find(text)?;
+    let lower = text.to_ascii_lowercase();
+    let mut found: Vec<Found> = Vec::new();
+    // Windows already read for each pattern, so anchors close together do not read the same text again.
+    let mut read_to = vec![0usize; p.cues.len()];
+    for anchor in p.anchors.find_overlapping_iter(&lower) {
+        let from = floor(&lower, anchor.start().saturating_sub(CUE_REACH));
+        let to = ceil(&lower, anchor.end() + CUE_REACH);
+        for &i in p.by_anchor.get(anchor.pattern().as_usize()).into_iter().flatten() {
+            let Some((cue, regex)) = p.cues.get(i) else { continue };
+            let start = from.max(read_to[i]);
+            if start >= to {
+                continue;
+            }
+            // Line-start patterns need to see where the line starts.
+            let start =
+                lower.get(..start).and_then(|b| b.rfind('\n')).map_or(from.min(start), |nl| nl.max(from).min(start));
+            let Some(window) = lower.get(start..to) else { continue };
+            for m in regex.find_iter(window) {
+                let (s, e) = (start + m.start(), start + m.end());
+                if !found.iter().any(|f| f.cue == *cue && f.start == s) {
+                    found.push(Found { cue: *cue, start: s, end: e });
+                }
+            }
+            read_to[i] = to;
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    found.sort_by_key(|f| f.start);
+    // A role marker followed at once by an instruction.
+    for f in found.iter().filter(|f| f.cue == Cue::RoleMarker) {
+        let after = lower.get(f.end..ceil(&lower, f.end + 80)).unwrap_or("");
+        if p.after_marker.is_match(after) {
+            return Some(Finding { marker: true, start: f.start });
+        }
+    }
+    // Two kinds of cue close together (a to-do item counts as a task switch here).
+    let kind = |c: Cue| if c == Cue::TodoItem { Cue::TaskSwitch } else { c };
+    for (i, a) in found.iter().enumerate() {
+        for b in found.iter().skip(i + 1) {
+            if b.start > a.end + PAIR_REACH {
+                break;
+            }
+            if kind(a.cue) != kind(b.cue) {
+                let marker = a.cue == Cue::RoleMarker || b.cue == Cue::RoleMarker;
+                return Some(Finding { marker, start: a.start });
+            }
+        }
+    }
+    // A cue with an instruction near it: an action on data or a destination, or (except after a to-do item,
+    // which ordinary notes follow with plain tasks) any directive to the reader.
+    for f in &found {
+        let from = floor(&lower, f.start.saturating_sub(PAIR_REACH / 2));
+        let to = ceil(&lower, f.end + PAIR_REACH);
+        let Some(window) = lower.get(from..to) else { continue };
+        let acts = p.action.is_match(window);
+        let directs = f.cue != Cue::TodoItem && p.directive.is_match(window);
+        if acts || directs {
+            return Some(Finding { marker: f.cue == Cue::RoleMarker, start: f.start });
+        }
+    }
+    None
+}
