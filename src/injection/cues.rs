@@ -145,7 +145,7 @@ pub const CUE_WORDS: &[&str] = &[
 ];
 
 /// How far either side of an anchor word a cue's pattern may reach.
-const CUE_REACH: usize = 160;
+const CUE_REACH: usize = 100;
 /// How close two cues of different kinds, or a cue and a directive, must be to count together.
 const PAIR_REACH: usize = 400;
 
