@@ -56,9 +56,25 @@ pub struct Effect {
     pub target: Option<String>,
 }
 
+/// The collection of an effect whose collection cannot be known: it may be any collection.
+pub const ANY_COLLECTION: &str = "*";
+
 impl Effect {
     pub fn unknown(via: String) -> Effect {
-        Effect { kind: EffectKind::Unknown, collection: "*".into(), keys: KeyScope::Unknown, via, target: None }
+        Effect {
+            kind: EffectKind::Unknown,
+            collection: ANY_COLLECTION.into(),
+            keys: KeyScope::Unknown,
+            via,
+            target: None,
+        }
+    }
+
+    /// Whether the effect may reach any collection at all: it works on collections, and which one cannot
+    /// be known. HTTP requests, scripts and flow runs name no collection; what they do is judged by kind.
+    pub fn reaches_any_collection(&self) -> bool {
+        self.collection == ANY_COLLECTION
+            && !matches!(self.kind, EffectKind::HttpRequest | EffectKind::Script | EffectKind::FlowRun)
     }
 
     pub fn new(kind: EffectKind, collection: &str, keys: KeyScope, via: impl Into<String>) -> Effect {
@@ -105,7 +121,8 @@ impl Classified {
 
     /// Every collection the call reaches, sorted, without `*`.
     pub fn collections(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.effects.iter().map(|e| e.collection.as_str()).filter(|c| *c != "*").collect();
+        let mut names: Vec<&str> =
+            self.effects.iter().map(|e| e.collection.as_str()).filter(|c| *c != ANY_COLLECTION).collect();
         names.sort_unstable();
         names.dedup();
         names
@@ -220,7 +237,7 @@ fn classify_tool(name: &str, arguments: Option<&Value>, ctx: &Context) -> Result
     if name == "system-prompt" {
         return Ok(ToolEffects::default());
     }
-    let args = coerce_json_fields(object_arguments(arguments)?);
+    let args = coerce_json_fields(name, object_arguments(arguments)?)?;
     let call = ToolArgs { tool: name, args: &args };
     match name {
         "items" => items(&call, ctx),
@@ -238,7 +255,8 @@ fn classify_tool(name: &str, arguments: Option<&Value>, ctx: &Context) -> Result
                     .filter_map(Value::as_str)
                     .map(|c| Effect::new(EffectKind::Read, c, KeyScope::Query, "schema.keys"))
                     .collect(),
-                _ => vec![Effect::new(EffectKind::Read, "*", KeyScope::Query, "schema overview")],
+                // The overview lists the collections the caller may read, as names and fields, and no rows.
+                _ => Vec::new(),
             };
             Ok(ToolEffects::of(None, effects))
         }
@@ -259,17 +277,25 @@ fn object_arguments(arguments: Option<&Value>) -> Result<&Map<String, Value>, Cl
     }
 }
 
-/// Directus's `coerceJsonFields`: models sometimes send these arguments as JSON text.
-pub fn coerce_json_fields(args: &Map<String, Value>) -> Cow<'_, Map<String, Value>> {
+/// Directus's `coerceJsonFields`: models sometimes send these arguments as JSON text. Text the guard cannot
+/// parse is refused: `JSON.parse` reads some text serde_json does not (numbers past a double's range, lone
+/// surrogates, very deep nesting), and Directus would run a call whose arguments the guard never saw.
+/// Text that is not JSON at all fails Directus's own validation of these fields, so nothing is lost.
+pub fn coerce_json_fields<'a>(
+    tool: &str,
+    args: &'a Map<String, Value>,
+) -> Result<Cow<'a, Map<String, Value>>, ClassifyError> {
     let mut coerced = Cow::Borrowed(args);
     for field in ["data", "keys", "query", "headers"] {
         if let Some(Value::String(text)) = args.get(field) {
-            if let Ok(parsed) = serde_json::from_str::<Value>(text) {
-                coerced.to_mut().insert(field.to_string(), parsed);
-            }
+            let parsed = serde_json::from_str::<Value>(text).map_err(|e| ClassifyError::InvalidArgument {
+                tool: tool.to_string(),
+                reason: format!("\"{field}\" is text that the guard cannot read as JSON ({e}); send it as JSON"),
+            })?;
+            coerced.to_mut().insert(field.to_string(), parsed);
         }
     }
-    coerced
+    Ok(coerced)
 }
 
 struct ToolArgs<'a> {
@@ -399,9 +425,11 @@ fn write_effects(
             batch = is_batch.then_some(rows.len() as u64);
             let scope = if is_batch { KeyScope::Keys(rows.len() as u64) } else { call.keys()? };
             effects.push(Effect::new(EffectKind::Update, collection, scope, "update"));
+            // One payload for many keys: Directus applies its one-to-many changes once per key.
+            let parents = if is_batch { KeyScope::Keys(1) } else { scope };
             for (i, row) in rows.iter().enumerate() {
                 let path = if is_batch { format!("data[{i}]") } else { "data".to_string() };
-                walk_row(ctx, collection, row, RowState::Existing, &path, 0, &mut effects);
+                walk_fields(ctx, collection, row, RowState::Existing, parents, &path, 0, &mut effects);
             }
         }
         other => return Err(call.invalid(format!("unsupported action {other}"))),
@@ -410,6 +438,12 @@ fn write_effects(
     let mut read_limit = None;
     if let Some(Value::Object(query)) = call.args.get("query") {
         let reach = query_reach(ctx.relations, collection, query);
+        if !reach.unreadable.is_empty() {
+            return Err(call.invalid(format!(
+                "the guard cannot read this query as Directus will: {}",
+                reach.unreadable.join("; ")
+            )));
+        }
         for r in reach.reached {
             effects.push(Effect::new(EffectKind::Read, &r.collection, KeyScope::Query, r.via));
         }
@@ -420,12 +454,37 @@ fn write_effects(
     Ok(ToolEffects { action: Some(action), effects, batch, read_limit })
 }
 
+/// Rows reached once for each of `parents` rows.
+fn per_parent(keys: KeyScope, parents: KeyScope) -> KeyScope {
+    match (keys, parents) {
+        (KeyScope::Keys(k), KeyScope::Keys(n)) => KeyScope::Keys(k.saturating_mul(n)),
+        (KeyScope::Keys(0), _) => KeyScope::Keys(0),
+        _ => KeyScope::Unknown,
+    }
+}
+
 /// Follows one row of a payload through its relational fields, adding what each nested change does.
 fn walk_row(
     ctx: &Context,
     collection: &str,
     row: &Value,
     state: RowState,
+    path: &str,
+    depth: usize,
+    out: &mut Vec<Effect>,
+) {
+    walk_fields(ctx, collection, row, state, KeyScope::Keys(1), path, depth, out)
+}
+
+/// [`walk_row`] for a payload that Directus applies to `parents` existing rows at once (an update by keys
+/// or by query): its one-to-many changes happen once per row, its many-to-one changes once in all.
+#[allow(clippy::too_many_arguments)]
+fn walk_fields(
+    ctx: &Context,
+    collection: &str,
+    row: &Value,
+    state: RowState,
+    parents: KeyScope,
     path: &str,
     depth: usize,
     out: &mut Vec<Effect>,
@@ -451,7 +510,11 @@ fn walk_row(
                 }
             }
             FieldRelation::OneToMany { many, deselect } => {
-                one_to_many(ctx, many, *deselect, value, state, &here, depth, out)
+                let start = out.len();
+                one_to_many(ctx, many, *deselect, value, state, &here, depth, out);
+                for e in &mut out[start..] {
+                    e.keys = per_parent(e.keys, parents);
+                }
             }
         }
     }
@@ -483,6 +546,15 @@ fn one_to_many(
     let unlink = |keys: KeyScope, via: String| match deselect {
         DeselectAction::Delete => Effect::new(EffectKind::Delete, many, keys, via),
         DeselectAction::Nullify => Effect::new(EffectKind::Update, many, keys, via),
+    };
+    // Directus reads any falsy value (null, false, 0, "") as an empty replace array: every related row of an
+    // existing parent is deselected. Other scalars fail its validation and change nothing.
+    static NO_ROWS: Value = Value::Array(Vec::new());
+    let value = match value {
+        Value::Null | Value::Bool(false) => &NO_ROWS,
+        Value::Number(n) if n.as_f64() == Some(0.0) => &NO_ROWS,
+        Value::String(s) if s.is_empty() => &NO_ROWS,
+        other => other,
     };
     match value {
         // Replace form: rows of an existing parent that the array leaves out are deselected.

@@ -434,4 +434,134 @@ mod properties {
             let _ = classify(name, Some(&args), ToolMode::Registry, &ctx);
         }
     }
+
+    /// A payload for an article row, to count: comments (one-to-many, deselect delete) created, updated and
+    /// deleted, each comment maybe carrying a new article (many-to-one) with its own payload.
+    #[derive(Debug, Clone)]
+    struct Payload {
+        create: Vec<Comment>,
+        update: Vec<Comment>,
+        delete: usize,
+        /// Notes unlinked (one-to-many, nullify): updates.
+        unlink_notes: usize,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Comment {
+        article: Option<Box<Payload>>,
+    }
+
+    fn payload() -> impl Strategy<Value = Payload> {
+        let leaf = (0usize..4, 0usize..3).prop_map(|(delete, unlink_notes)| Payload {
+            create: vec![],
+            update: vec![],
+            delete,
+            unlink_notes,
+        });
+        leaf.prop_recursive(4, 40, 6, |inner| {
+            let comment = prop::option::of(inner).prop_map(|article| Comment { article: article.map(Box::new) });
+            (prop::collection::vec(comment.clone(), 0..5), prop::collection::vec(comment, 0..4), 0usize..4, 0usize..3)
+                .prop_map(|(create, update, delete, unlink_notes)| Payload { create, update, delete, unlink_notes })
+        })
+    }
+
+    fn payload_json(p: &Payload, next_id: &mut u64) -> Value {
+        let comment_json = |c: &Comment, id: Option<u64>, next_id: &mut u64| {
+            let mut row = json!({"body": "b"});
+            if let Some(id) = id {
+                row["id"] = json!(id);
+            }
+            if let Some(a) = &c.article {
+                row["article"] = payload_json(a, next_id);
+            }
+            row
+        };
+        let create: Vec<Value> = p.create.iter().map(|c| comment_json(c, None, next_id)).collect();
+        let update: Vec<Value> = p
+            .update
+            .iter()
+            .map(|c| {
+                *next_id += 1;
+                let id = *next_id;
+                comment_json(c, Some(id), next_id)
+            })
+            .collect();
+        let delete: Vec<u64> = (0..p.delete as u64).map(|i| 1000 + i).collect();
+        let notes: Vec<u64> = (0..p.unlink_notes as u64).map(|i| 2000 + i).collect();
+        json!({"title": "t", "comments": {"create": create, "update": update, "delete": delete}, "notes": {"delete": notes}})
+    }
+
+    /// The reference count, written from Directus's payload handling rather than from the classifier: rows
+    /// created, and rows updated or deleted, when the payload is applied to `parents` existing rows.
+    fn reference_count(p: &Payload, parents: u64) -> (u64, u64) {
+        let (mut created, mut changed) = (0, 0);
+        for (c, is_update) in p.create.iter().map(|c| (c, false)).chain(p.update.iter().map(|c| (c, true))) {
+            if is_update {
+                changed += parents;
+            } else {
+                created += parents;
+            }
+            // The comment's new article is created once per comment, with everything below it.
+            if let Some(a) = &c.article {
+                let (cr, ch) = reference_count(a, 1);
+                created += parents * (1 + cr);
+                changed += parents * ch;
+            }
+        }
+        changed += parents * (p.delete + p.unlink_notes) as u64;
+        (created, changed)
+    }
+
+    proptest! {
+        #[test]
+        fn caps_count_every_row_of_a_nested_payload(p in payload(), parents in 1u64..4) {
+            let rel = relations();
+            let ctx = Context { relations: &rel, flows: None };
+            let keys: Vec<u64> = (1..=parents).collect();
+            let args = json!({"action": "update", "collection": "articles", "keys": keys, "data": payload_json(&p, &mut 0)});
+            let call = classify("items", Some(&args), ToolMode::Legacy, &ctx).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let (created, nested_changed) = reference_count(&p, parents);
+            // The update itself changes each of its keys.
+            let changed = nested_changed + parents;
+            let at = |keys: u64, batch: u64| settings(json!({"mcp_allow_deletes": true, "mcp_guard_max_keys": keys, "mcp_guard_max_batch": batch}));
+            prop_assert_eq!(judge(&call, &at(changed, created.max(1)), None), Decision::Allowed, "{}", args);
+            prop_assert_eq!(judge(&call, &at(changed - 1, created.max(1)), None), Decision::Denied, "{}", args);
+            if created > 1 {
+                prop_assert_eq!(judge(&call, &at(changed, created - 1), None), Decision::Denied, "{}", args);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_value_directus_reads_as_a_replace_is_judged_as_one() {
+    // Directus treats any falsy one-to-many value as an empty replace array: every related row is deselected.
+    for falsy in [json!(null), json!(false), json!(0), json!(""), json!([])] {
+        let args =
+            json!({"action": "update", "collection": "articles", "keys": [1], "data": {"comments": falsy.clone()}});
+        assert_eq!(deletes("items", args), vec!["comments".to_string()], "{falsy}");
+    }
+    // A new row has nothing to deselect, and other scalars fail Directus's validation.
+    for harmless in [json!(true), json!(5), json!("x")] {
+        let args =
+            json!({"action": "update", "collection": "articles", "keys": [1], "data": {"comments": harmless.clone()}});
+        assert!(deletes("items", args).is_empty(), "{harmless}");
+    }
+    assert!(
+        deletes("items", json!({"action": "create", "collection": "articles", "data": {"comments": null}})).is_empty()
+    );
+}
+
+#[test]
+fn one_to_many_changes_happen_once_per_key_and_many_to_one_changes_once() {
+    let rel = relations();
+    let ctx = Context { relations: &rel, flows: None };
+    let args =
+        json!({"action": "update", "collection": "comments", "keys": [1, 2, 3], "data": {"article": {"title": "new"}}});
+    let call = classify("items", Some(&args), ToolMode::Legacy, &ctx).unwrap();
+    assert_eq!(call.effects[1].keys, KeyScope::Keys(1), "{:?}", call.effects);
+    let args = json!({"action": "update", "collection": "articles", "keys": [1, 2, 3], "data": {"comments": {"create": [{"body": "a"}, {"body": "b"}]}}});
+    let call = classify("items", Some(&args), ToolMode::Legacy, &ctx).unwrap();
+    let created: Vec<KeyScope> = call.effects.iter().filter(|e| e.kind == EffectKind::Create).map(|e| e.keys).collect();
+    assert_eq!(created, vec![KeyScope::Keys(3), KeyScope::Keys(3)]);
 }

@@ -14,6 +14,7 @@ pub mod filter;
 pub mod flows;
 pub mod injection;
 pub mod inspect;
+pub mod js_number;
 pub mod lexer;
 pub mod listing;
 pub mod message;

@@ -130,29 +130,25 @@ impl HostPattern {
     }
 }
 
-/// The host of an absolute http(s) URL, lower-cased, without credentials or port. `None` for anything
-/// else, including templated URLs (`{{…}}`) whose host is only known when the flow runs.
-pub fn url_host(url: &str) -> Option<String> {
-    let url = url.trim();
-    if url.contains("{{") {
+/// The host an http(s) URL reaches, as Node's `new URL(url).hostname` gives it: Directus fetches with
+/// axios, which parses with WHATWG URL, so the `url` crate (a WHATWG parser) reads every URL the way it
+/// will be fetched (credentials, backslashes, percent-encoding, IPv4 shorthands, IDNA). `None` for
+/// anything else, including templated URLs (`{{…}}`) whose host is only known when the flow runs.
+pub fn url_host(text: &str) -> Option<String> {
+    if text.contains("{{") {
         return None;
     }
-    let lower = url.to_ascii_lowercase();
-    let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"))?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    // Everything before the last `@` is credentials: `http://allowed.com@evil.com/` goes to evil.com.
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if let Some(v6) = host_port.strip_prefix('[') {
-        format!("[{}]", v6.split(']').next()?)
-    } else {
-        host_port.split(':').next()?.to_string()
-    };
-    let host = host.trim_end_matches('.').to_string();
-    (!host.is_empty()).then_some(host)
+    let parsed = url::Url::parse(text).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    parsed.host_str().filter(|h| !h.is_empty()).map(str::to_string)
 }
 
+/// Whether a host is in the allowlist. A trailing dot names the same DNS host (`example.com.`).
 pub fn host_allowed(patterns: &[HostPattern], host: &str) -> bool {
-    patterns.iter().any(|p| p.matches(host))
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    patterns.iter().any(|p| p.matches(&host))
 }
 
 #[cfg(test)]
@@ -200,13 +196,118 @@ mod tests {
     fn url_hosts_ignore_credentials_ports_and_case() {
         assert_eq!(url_host("https://User:pw@Allowed.com@Evil.com:8443/x?y").as_deref(), Some("evil.com"));
         assert_eq!(url_host("http://[::1]:8080/").as_deref(), Some("[::1]"));
+        assert_eq!(url_host("http://127.0.0.1:9\\@allowed.example/x").as_deref(), Some("127.0.0.1"));
+        assert_eq!(url_host("http://0x7f.1/").as_deref(), Some("127.0.0.1"));
         assert_eq!(url_host("ftp://example.com/"), None);
         assert_eq!(url_host("https://{{$trigger.host}}/x"), None);
         let patterns = [HostPattern::parse("*.example.com").unwrap(), HostPattern::parse("cdn.net").unwrap()];
         assert!(host_allowed(&patterns, "img.example.com"));
+        assert!(host_allowed(&patterns, "cdn.net."));
         assert!(!host_allowed(&patterns, "example.com"));
         assert!(!host_allowed(&patterns, "badexample.com"));
         assert!(host_allowed(&patterns, "cdn.net"));
         assert!(HostPattern::parse("exa mple.com").is_err());
+    }
+
+    /// Tricky URLs: every way a host can hide in an authority, crossed with schemes and separators.
+    fn tricky_urls() -> Vec<String> {
+        let schemes = [
+            "http://",
+            "https://",
+            "HTTP://",
+            "http:",
+            "http:/",
+            "http:\\\\",
+            " http://",
+            "\thttp://",
+            "ws://",
+            "file://",
+        ];
+        let authorities = [
+            "allowed.example",
+            "127.0.0.1:9\\@allowed.example",
+            "allowed.example\\@127.0.0.1",
+            "allowed.example@127.0.0.1",
+            "allowed.example:80@127.0.0.1",
+            "a%40b@127.0.0.1",
+            "user:pass@allowed.example:8080",
+            "127.1",
+            "0x7f.0.0.1",
+            "0177.0.0.1",
+            "2130706433",
+            "%31%32%37.0.0.1",
+            "[::1]",
+            "[::ffff:127.0.0.1]",
+            "[0:0:0:0:0:0:0:1]",
+            "ALLOWED.EXAMPLE.",
+            "allowed.example..",
+            "xn--nxasmq6b.example",
+            "bücher.example",
+            "ＡＬＬＯＷＥＤ.example",
+            "allowed。example",
+            "allowed.example#@127.0.0.1",
+            "allowed.example?@127.0.0.1",
+            "allowed.example/@127.0.0.1",
+            "allowed.example;@127.0.0.1",
+            "allowed.example\t@127.0.0.1",
+            "allowed.example\n.evil",
+            "allowed.example%2f@127.0.0.1",
+            "@allowed.example",
+            "localhost",
+            "0",
+            "0.0.0.0",
+            "999.1.1.1",
+            "1.2.3.4.5",
+            "[::1",
+            "",
+            "allowed.example:99999",
+            "allowed.example:",
+            "a b.example",
+            "allowed.example\u{0}x",
+        ];
+        let tails = ["", "/", "/x?y#z", "\\x", ":8080/p"];
+        let mut urls = Vec::new();
+        for s in schemes {
+            for a in authorities {
+                for t in tails {
+                    urls.push(format!("{s}{a}{t}"));
+                }
+            }
+        }
+        urls
+    }
+
+    /// Agreement with Node's WHATWG parser (`new URL(u).hostname` for http and https), the parser Directus's
+    /// requests go through. Runs `node` on this machine; the project's tests need it anyway.
+    #[test]
+    fn hosts_agree_with_nodes_url_parser() {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let urls = tricky_urls();
+        let script = "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const out=JSON.parse(s).map(u=>{try{const p=new URL(u);return p.protocol==='http:'||p.protocol==='https:'?(p.hostname||null):null}catch{return null}});process.stdout.write(JSON.stringify(out))})";
+        let mut child =
+            match Command::new("node").arg("-e").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn() {
+                Ok(c) => c,
+                Err(e) => panic!("node is needed for this differential test: {e}"),
+            };
+        let input = serde_json::to_vec(&urls).unwrap();
+        child.stdin.take().unwrap().write_all(&input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let node: Vec<Option<String>> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(node.len(), urls.len());
+        let mut disagreements = Vec::new();
+        for (url, want) in urls.iter().zip(node) {
+            let got = url_host(url);
+            if got != want {
+                disagreements.push(format!("{url:?}: node {want:?}, guard {got:?}"));
+            }
+        }
+        assert!(
+            disagreements.is_empty(),
+            "{} of {} disagree:\n{}",
+            disagreements.len(),
+            urls.len(),
+            disagreements.join("\n")
+        );
     }
 }

@@ -71,7 +71,7 @@ impl Rule {
             Rule::OutsideHoursFlagged => "allow.outside-hours",
             Rule::DeletesDisabled => "deletes.disabled",
             Rule::DeletesDisabledForCollection => "deletes.disabled-for-collection",
-            Rule::UnknownEffect => "deletes.unknown-effect",
+            Rule::UnknownEffect => "unknown.effect",
             Rule::GuardCollection => "self-protection.guard-collection",
             Rule::GuardSettings => "self-protection.guard-settings",
             Rule::AdminToken => "access.admin-token",
@@ -107,7 +107,10 @@ impl Rule {
     /// What a person can do about a denial.
     pub fn remedy(self) -> &'static str {
         match self {
-            Rule::DeletesDisabled | Rule::UnknownEffect => {
+            Rule::UnknownEffect => {
+                "The guard judges what it cannot know as the worst case. Name collections, keys and URLs literally in the call; for a flow, an administrator can give the step fixed options or take them from the call's data ({{$trigger.body…}})."
+            }
+            Rule::DeletesDisabled => {
                 "Deletes are off for MCP. An administrator can turn on \"Allow Deletes\" in Settings → AI, or a person can make this change in the Data Studio."
             }
             Rule::DeletesDisabledForCollection => {
@@ -350,6 +353,18 @@ pub struct Facts<'a> {
 }
 
 pub fn decide(call: &Classified, settings: &Settings, facts: &Facts) -> Verdict {
+    // What cannot be known is judged as the worst case: an effect that may reach any collection may reach
+    // the guard's own log and settings, so it is refused like them, even with the guard switched off.
+    if let Some(e) = call.effects.iter().find(|e| e.reaches_any_collection()) {
+        return Verdict::deny(
+            Rule::UnknownEffect,
+            format!(
+                "this call {} where the guard cannot know which collection, so it could be any, the guard's own included ({})",
+                unknown_action(e.kind),
+                e.via
+            ),
+        );
+    }
     // Self-protection holds even with the guard switched off: the log is the evidence of what MCP did.
     if let Some(e) = call.effects.iter().find(|e| facts.guard_collections.contains(&e.collection)) {
         return Verdict::deny(
@@ -434,7 +449,7 @@ fn check_mode(call: &Classified, mode: Mode) -> Option<Verdict> {
 
 fn check_collections(call: &Classified, settings: &Settings) -> Option<Verdict> {
     let rules = &settings.collections;
-    for e in call.effects.iter().filter(|e| e.collection != "*") {
+    for e in &call.effects {
         if rules.deny.contains(&e.collection) {
             return Some(Verdict::deny(
                 Rule::CollectionDenied,
@@ -509,21 +524,33 @@ fn check_exfiltration(call: &Classified, settings: &Settings, flows: Option<&Flo
     None
 }
 
+/// Rows a call creates, and rows it updates or deletes, counted over every effect at any depth: nested
+/// creates and updates, rows unlinked or deleted by relational payloads, and what flow steps do. Rows whose
+/// number is known only when the call runs (left out of a replace array, matched by a query) are not
+/// counted here; the in-Directus layer sees those deletes as they happen.
+fn count_rows(effects: &[Effect]) -> (u64, u64) {
+    let (mut created, mut changed) = (0u64, 0u64);
+    for e in effects {
+        match (e.kind, e.keys) {
+            (EffectKind::Create, KeyScope::Keys(n)) => created = created.saturating_add(n),
+            (EffectKind::Update | EffectKind::Delete, KeyScope::Keys(n)) => changed = changed.saturating_add(n),
+            _ => {}
+        }
+    }
+    (created, changed)
+}
+
 fn check_caps(call: &Classified, settings: &Settings) -> Option<Verdict> {
     let caps = &settings.caps;
-    for e in call.effects.iter().filter(|e| matches!(e.kind, EffectKind::Update | EffectKind::Delete)) {
-        if let (KeyScope::Keys(n), Some(max)) = (e.keys, caps.max_keys) {
-            if n > max {
-                return Some(Verdict::deny(
-                    Rule::KeysCap,
-                    format!(
-                        "this call {} {n} items of {}, more than the limit of {max} per call ({})",
-                        verb(e),
-                        e.collection,
-                        e.via
-                    ),
-                ));
-            }
+    let (created, changed) = count_rows(&call.effects);
+    if let Some(max) = caps.max_keys {
+        if changed > max {
+            return Some(Verdict::deny(
+                Rule::KeysCap,
+                format!(
+                    "this call updates or deletes {changed} items at any depth, more than the limit of {max} per call"
+                ),
+            ));
         }
     }
     // The call's own update, without keys, changes whatever its query matches. (Flows that act on a query
@@ -540,11 +567,12 @@ fn check_caps(call: &Classified, settings: &Settings) -> Option<Verdict> {
             ));
         }
     }
-    if let (Some(n), Some(max)) = (call.batch, caps.max_batch) {
-        if n > max {
+    if let Some(max) = caps.max_batch {
+        let carried = call.batch.unwrap_or(0).max(created);
+        if carried > max {
             return Some(Verdict::deny(
                 Rule::BatchCap,
-                format!("this call carries {n} items, more than the batch limit of {max}"),
+                format!("this call carries {carried} items at any depth, more than the batch limit of {max}"),
             ));
         }
     }
@@ -628,14 +656,6 @@ pub fn check_deletes(effects: &[Effect], settings: &Settings) -> Option<Verdict>
             ));
         }
     }
-    if !settings.allow_deletes {
-        if let Some(e) = effects.iter().find(|e| e.kind == EffectKind::Unknown) {
-            return Some(Verdict::deny(
-                Rule::UnknownEffect,
-                format!("this call does something the guard cannot see into, which could delete data: {}", e.via),
-            ));
-        }
-    }
     None
 }
 
@@ -643,14 +663,6 @@ fn listed(per_collection: &std::collections::HashMap<String, bool>) -> String {
     let mut names: Vec<&str> = per_collection.iter().filter(|(_, a)| **a).map(|(c, _)| c.as_str()).collect();
     names.sort_unstable();
     names.join(", ")
-}
-
-fn verb(e: &Effect) -> &'static str {
-    if e.kind == EffectKind::Delete {
-        "deletes"
-    } else {
-        "updates"
-    }
 }
 
 fn describe_effect(e: &Effect) -> String {
@@ -665,6 +677,18 @@ fn describe_effect(e: &Effect) -> String {
         EffectKind::Script => "runs a script".to_string(),
         EffectKind::AuditOff => format!("switches off activity tracking for {}", e.collection),
         EffectKind::Unknown => "does something the guard cannot see into".to_string(),
+    }
+}
+
+fn unknown_action(kind: EffectKind) -> &'static str {
+    match kind {
+        EffectKind::Read => "reads",
+        EffectKind::Create => "creates rows",
+        EffectKind::Update => "updates rows",
+        EffectKind::Delete => "deletes rows",
+        EffectKind::SchemaChange => "changes the schema",
+        EffectKind::AuditOff => "switches off activity tracking",
+        EffectKind::FlowRun | EffectKind::HttpRequest | EffectKind::Script | EffectKind::Unknown => "does something",
     }
 }
 

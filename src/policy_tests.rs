@@ -59,10 +59,24 @@ fn any_delete_effect_is_denied_while_deletes_are_off() {
 }
 
 #[test]
-fn unknown_effects_are_denied_while_deletes_are_off_and_allowed_when_on() {
-    let c = items(vec![Effect::unknown("a custom operation".into())]);
-    assert_eq!(judge(&c, &settings(json!({}))).rule, Rule::UnknownEffect);
-    assert_eq!(judge(&c, &settings(json!({"mcp_allow_deletes": true}))).decision, Decision::Allowed);
+fn what_cannot_be_known_is_the_worst_case_whatever_the_settings() {
+    // An unknown effect, or a write to a collection that cannot be named, could reach the guard's own
+    // log and settings: refused with deletes on, and with the guard switched off.
+    let unknown = items(vec![Effect::unknown("a custom operation".into())]);
+    let unnamed_write = items(vec![effect(EffectKind::Update, "*")]);
+    let unnamed_read = items(vec![effect(EffectKind::Read, "*")]);
+    for s in [json!({}), json!({"mcp_allow_deletes": true}), json!({"mcp_guard_enabled": false})] {
+        for call in [&unknown, &unnamed_write, &unnamed_read] {
+            let v = judge(call, &settings(s.clone()));
+            assert_eq!(v.rule, Rule::UnknownEffect, "{s} {call:?}");
+            assert!(v.reason.contains("the guard's own included"), "{}", v.reason);
+        }
+    }
+    // A request or a script names no collection: it is judged by its own rules, not as unknown.
+    let request = items(vec![Effect::new(EffectKind::HttpRequest, "*", KeyScope::Unknown, "r")
+        .with_target(Some("https://api.example.com/x".into()))]);
+    let v = judge(&request, &settings(json!({"mcp_guard_allowed_hosts": ["api.example.com"]})));
+    assert!(!v.is_denied(), "{v:?}");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! `*` follows every relation of the collection, `item:headings.title` a many-to-any field into
 //! `headings`, and `$FOLLOW(collection, field)` a reverse relation.
 
+use crate::js_number::safe_integer;
 use crate::relations::{FieldRelation, RelationIndex};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -40,18 +41,63 @@ impl ReadLimit {
 pub struct QueryReach {
     pub reached: Vec<Reach>,
     pub limit: Option<ReadLimit>,
+    /// Parts of the query the guard cannot read as Directus will (a limit that is not a whole number,
+    /// nesting past the walker's depth). A query with any is refused, never judged without them.
+    pub unreadable: Vec<String>,
 }
 
 pub fn query_reach(relations: &RelationIndex, collection: &str, query: &Map<String, Value>) -> QueryReach {
-    let mut walker = Walker { relations, reached: Vec::new(), limit: None };
+    let mut walker = Walker { relations, reached: Vec::new(), limit: None, unreadable: Vec::new() };
     walker.query(collection, query, "query", 0);
-    QueryReach { reached: walker.reached, limit: walker.limit }
+    QueryReach { reached: walker.reached, limit: walker.limit, unreadable: walker.unreadable }
 }
 
 struct Walker<'a> {
     relations: &'a RelationIndex,
     reached: Vec<Reach>,
     limit: Option<ReadLimit>,
+    unreadable: Vec<String>,
+}
+
+/// One level of a query: its `alias` map (alias → field) and its `deep` map (field key → nested query).
+/// Directus resolves a path's first segment through the level's aliases, and a nested level's aliases
+/// come from `deep.<field key>._alias`.
+#[derive(Clone, Copy, Default)]
+struct Level<'q> {
+    alias: Option<&'q Map<String, Value>>,
+    deep: Option<&'q Map<String, Value>>,
+}
+
+impl<'q> Level<'q> {
+    fn of(query: &'q Map<String, Value>, alias_key: &str) -> Level<'q> {
+        Level {
+            alias: query.get(alias_key).and_then(Value::as_object),
+            deep: if alias_key == "alias" { query.get("deep").and_then(Value::as_object) } else { Some(query) },
+        }
+    }
+
+    /// The field names a segment may stand for: itself, and the field it aliases. Both are followed, so a
+    /// name that is an alias and a field alike is judged by both.
+    fn fields<'s>(&self, field: &'s str) -> Vec<&'s str>
+    where
+        'q: 's,
+    {
+        let mut names = vec![field];
+        if let Some(target) = self.alias.and_then(|a| a.get(field)).and_then(Value::as_str) {
+            if target != field {
+                names.push(target);
+            }
+        }
+        names
+    }
+
+    /// The level below a segment, from `deep.<segment>` (with its `_alias`).
+    fn below(&self, segment: &str) -> Level<'q> {
+        match self.deep.and_then(|d| d.get(segment)).and_then(Value::as_object) {
+            Some(nested) => Level::of(nested, "_alias"),
+            None => Level::default(),
+        }
+    }
 }
 
 impl Walker<'_> {
@@ -61,59 +107,88 @@ impl Walker<'_> {
         }
     }
 
+    /// Nesting past `MAX_DEPTH` is not followed, and so is reported rather than dropped.
+    fn too_deep(&mut self, depth: usize, at: &str) -> bool {
+        if depth <= MAX_DEPTH {
+            return false;
+        }
+        let why = format!("{at} is nested deeper than {MAX_DEPTH} levels");
+        if !self.unreadable.contains(&why) {
+            self.unreadable.push(why);
+        }
+        true
+    }
+
     fn query(&mut self, collection: &str, query: &Map<String, Value>, at: &str, depth: usize) {
-        if depth > MAX_DEPTH {
+        self.query_at(collection, query, Level::of(query, "alias"), at, depth)
+    }
+
+    fn query_at(&mut self, collection: &str, query: &Map<String, Value>, level: Level, at: &str, depth: usize) {
+        if self.too_deep(depth, at) {
             return;
         }
         for key in ["fields", "sort", "groupBy"] {
             for path in strings(query.get(key)) {
-                self.path(collection, path.trim_start_matches('-'), at, key);
+                self.path(collection, path.trim_start_matches('-'), level, at, key);
             }
         }
         if let Some(Value::Object(aggregate)) = query.get("aggregate") {
             for paths in aggregate.values() {
                 for path in strings(Some(paths)) {
-                    self.path(collection, path, at, "aggregate");
+                    self.path(collection, path, level, at, "aggregate");
                 }
             }
         }
         if let Some(Value::Object(alias)) = query.get("alias") {
             for path in alias.values().filter_map(Value::as_str) {
-                self.path(collection, path, at, "alias");
+                self.path(collection, path, Level::default(), at, "alias");
             }
         }
         if let Some(filter) = query.get("filter") {
             self.filter(collection, filter, &format!("{at}.filter"), depth);
         }
-        if let Some(limit) = query.get("limit").and_then(read_limit) {
-            self.limit = Some(ReadLimit::larger(self.limit, limit));
+        match query.get("limit") {
+            None | Some(Value::Null) => {}
+            Some(value) => match read_limit(value) {
+                Ok(limit) => self.limit = Some(ReadLimit::larger(self.limit, limit)),
+                Err(why) => self.unreadable.push(format!("{at}: {why}")),
+            },
         }
         if let Some(Value::Object(deep)) = query.get("deep") {
-            self.deep(collection, deep, &format!("{at}.deep"), depth + 1);
+            self.deep(collection, deep, level, &format!("{at}.deep"), depth + 1);
         }
     }
 
     /// A dotted field path, found at `{at}.{key}`: every segment followed by another one opens its related
     /// collection. Where it was found is written out only for what it reaches: most paths reach nothing.
-    fn path(&mut self, collection: &str, path: &str, at: &str, key: &str) {
+    fn path(&mut self, collection: &str, path: &str, level: Level, at: &str, key: &str) {
         let stripped = strip_function(path);
         if !stripped.contains('.') {
             return;
         }
         let segments: Vec<&str> = stripped.split('.').map(strip_function).collect();
         let mut here: Vec<String> = vec![collection.to_string()];
+        let mut level = level;
         for segment in &segments[..segments.len().saturating_sub(1)] {
+            let (field, scope) = match segment.split_once(':') {
+                Some((field, scope)) => (field, Some(scope)),
+                None => (*segment, None),
+            };
             let mut next = Vec::new();
             for c in &here {
-                for related in self.follow(c, segment) {
-                    self.reach(&related, format!("{at}.{key}: {path}"));
-                    next.push(related);
+                for name in level.fields(field) {
+                    let named = scope.map_or(name.to_string(), |s| format!("{name}:{s}"));
+                    for related in self.follow(c, &named) {
+                        self.reach(&related, format!("{at}.{key}: {path}"));
+                        next.push(related);
+                    }
                 }
             }
             if next.is_empty() {
                 return;
             }
             here = next;
+            level = level.below(segment);
         }
     }
 
@@ -134,7 +209,7 @@ impl Walker<'_> {
     }
 
     fn filter(&mut self, collection: &str, filter: &Value, at: &str, depth: usize) {
-        if depth > MAX_DEPTH {
+        if self.too_deep(depth, at) {
             return;
         }
         match filter {
@@ -164,8 +239,8 @@ impl Walker<'_> {
         }
     }
 
-    fn deep(&mut self, collection: &str, deep: &Map<String, Value>, at: &str, depth: usize) {
-        if depth > MAX_DEPTH {
+    fn deep(&mut self, collection: &str, deep: &Map<String, Value>, level: Level, at: &str, depth: usize) {
+        if self.too_deep(depth, at) {
             return;
         }
         for (key, value) in deep {
@@ -173,19 +248,30 @@ impl Walker<'_> {
                 continue;
             }
             let Value::Object(nested) = value else { continue };
-            for related in self.follow(collection, key) {
-                let here = format!("{at}.{key}");
-                self.reach(&related, here.clone());
-                // `_filter`, `_sort`, `_limit` … are a query on the related rows; other keys go deeper.
-                let as_query: Map<String, Value> = nested
-                    .iter()
-                    .filter_map(|(k, v)| k.strip_prefix('_').map(|k| (k.to_string(), v.clone())))
-                    .filter(|(k, _)| k != "deep")
-                    .collect();
-                self.query(&related, &as_query, &here, depth + 1);
-                let deeper: Map<String, Value> =
-                    nested.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect();
-                self.deep(&related, &deeper, &here, depth + 1);
+            let (field, scope) = match key.split_once(':') {
+                Some((field, scope)) => (field, Some(scope)),
+                None => (key.as_str(), None),
+            };
+            let below = level.below(key);
+            for name in level.fields(field) {
+                let named = scope.map_or(name.to_string(), |s| format!("{name}:{s}"));
+                for related in self.follow(collection, &named) {
+                    let here = format!("{at}.{key}");
+                    self.reach(&related, here.clone());
+                    // `_filter`, `_sort`, `_limit` … are a query on the related rows; other keys go deeper.
+                    let as_query: Map<String, Value> = nested
+                        .iter()
+                        .filter_map(|(k, v)| k.strip_prefix('_').map(|k| (k.to_string(), v.clone())))
+                        .filter(|(k, _)| k != "deep")
+                        .collect();
+                    self.query_at(&related, &as_query, below, &here, depth + 1);
+                    let deeper: Map<String, Value> = nested
+                        .iter()
+                        .filter(|(k, _)| !k.starts_with('_'))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    self.deep(&related, &deeper, below, &here, depth + 1);
+                }
             }
         }
     }
@@ -227,13 +313,11 @@ fn strings(value: Option<&Value>) -> Vec<&str> {
     }
 }
 
-fn read_limit(value: &Value) -> Option<ReadLimit> {
-    let n = match value {
-        Value::Number(n) => n.as_i64()?,
-        Value::String(s) => s.trim().parse().ok()?,
-        _ => return None,
-    };
-    Some(if n < 0 { ReadLimit::All } else { ReadLimit::Rows(n as u64) })
+/// `limit` as Directus reads it: a JavaScript number, where -1 means every row. A value Directus would not
+/// read as a whole number is refused rather than guessed at.
+fn read_limit(value: &Value) -> Result<ReadLimit, String> {
+    let n = safe_integer(value).map_err(|why| format!("\"limit\": {why}"))?;
+    Ok(if n < 0 { ReadLimit::All } else { ReadLimit::Rows(n.unsigned_abs()) })
 }
 
 #[cfg(test)]
@@ -311,5 +395,64 @@ mod tests {
         );
         let q = json!({"limit": "-1"});
         assert_eq!(query_reach(&index(), "articles", q.as_object().unwrap_or(&Map::new())).limit, Some(ReadLimit::All));
+    }
+
+    #[test]
+    fn aliases_are_resolved_wherever_directus_resolves_them() {
+        // `o` stands for `author`: `o.*` reads the author's collection.
+        assert_eq!(reached("articles", json!({"alias": {"o": "author"}, "fields": ["o.*"]})), vec!["directus_users"]);
+        assert_eq!(
+            reached("articles", json!({"alias": {"o": "author"}, "sort": ["-o.email"]})),
+            vec!["directus_users"]
+        );
+        // A nested level's aliases come from deep.<field key>._alias, keyed by the alias name.
+        assert_eq!(
+            reached(
+                "articles",
+                json!({"alias": {"c": "comments"}, "deep": {"c": {"_alias": {"w": "author"}}}, "fields": ["c.w.email"]})
+            ),
+            vec!["comments", "directus_users"]
+        );
+        assert_eq!(
+            reached(
+                "articles",
+                json!({"alias": {"c": "comments"}, "deep": {"c": {"_filter": {"author": {"email": {"_eq": "x"}}}}}})
+            ),
+            vec!["comments", "directus_users"]
+        );
+        // A name that is an alias and a field alike is followed both ways.
+        assert_eq!(
+            reached("comments", json!({"alias": {"article": "author"}, "fields": ["article.title"]})),
+            vec!["articles", "directus_users"]
+        );
+    }
+
+    #[test]
+    fn what_the_walker_cannot_follow_is_reported_never_dropped() {
+        let mut filter = json!({"author": {"email": {"_eq": "x"}}});
+        for _ in 0..40 {
+            filter = json!({"_and": [filter]});
+        }
+        let q = json!({"filter": filter});
+        let r = query_reach(&index(), "articles", q.as_object().unwrap_or(&Map::new()));
+        assert!(r.unreadable.iter().any(|u| u.contains("deeper than")), "{:?}", r.unreadable);
+        for bad in [json!(1.5), json!(9007199254740993u64), json!({}), json!("0x1p3")] {
+            let q = json!({ "limit": bad });
+            let r = query_reach(&index(), "articles", q.as_object().unwrap_or(&Map::new()));
+            assert!(!r.unreadable.is_empty(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn limits_are_read_as_javascript_numbers() {
+        let limit = |text: &str| {
+            let q: Value = serde_json::from_str(text).unwrap_or_default();
+            query_reach(&index(), "articles", q.as_object().unwrap_or(&Map::new())).limit
+        };
+        assert_eq!(limit(r#"{"limit": 1e4}"#), Some(ReadLimit::Rows(10000)));
+        assert_eq!(limit(r#"{"limit": -1.0}"#), Some(ReadLimit::All));
+        assert_eq!(limit(r#"{"limit": -5}"#), Some(ReadLimit::All));
+        assert_eq!(limit(r#"{"limit": 2.0E1}"#), Some(ReadLimit::Rows(20)));
+        assert_eq!(limit(r#"{"limit": null}"#), None);
     }
 }
