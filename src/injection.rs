@@ -385,8 +385,9 @@ fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
-/// The invisible characters of `text` that hide something. Zero-width joiners and non-joiners between two
-/// non-ASCII characters are how Persian, Indic scripts and emoji sequences are written, so those are left out.
+/// The invisible characters of `text` that hide something. Zero-width joiners, non-joiners and spaces right
+/// after a non-ASCII character are how Persian, Indic, Thai and Khmer text and emoji sequences are written, so
+/// those are left out.
 fn hidden_characters(text: &str) -> impl Iterator<Item = char> + '_ {
     let mut before = None;
     let mut chars = text.chars().peekable();
@@ -396,9 +397,8 @@ fn hidden_characters(text: &str) -> impl Iterator<Item = char> + '_ {
         if !is_invisible(c) {
             continue;
         }
-        let joiner = matches!(c, '\u{200C}' | '\u{200D}');
-        let in_script = |n: Option<char>| n.is_some_and(|n| !n.is_ascii() && !is_invisible(n));
-        if joiner && in_script(previous) && in_script(chars.peek().copied()) {
+        let joiner = matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}');
+        if joiner && previous.is_some_and(|n| !n.is_ascii() && !is_invisible(n)) {
             continue;
         }
         return Some(c);
