@@ -111,12 +111,32 @@ fn main() {
         );
     }
     println!("  {:<36} {:>6.2}%  {:>3}/{:<3}", "(all)", 100.0 * fp as f64 / n as f64, fp, n);
+    let _ = (elapsed, benign_time);
+    // Timing on a shared machine moves between runs: the best of several rounds over the same texts counts.
+    let samples: Vec<(&str, bool)> = corpus["samples"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| (s["text"].as_str().unwrap_or(""), s["injection"].as_bool().unwrap_or(false)))
+        .collect();
+    let best = |injection: bool| {
+        (0..7)
+            .map(|_| {
+                let t = Instant::now();
+                for (text, _) in samples.iter().filter(|(_, i)| *i == injection) {
+                    std::hint::black_box(scan(text, &[], &Triggers::everything()));
+                }
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let (ordinary, attacks) = (best(false), best(true));
     println!(
-        "Scan time (every check on, no prefilter): {:.1} ms for all {} texts ({} KiB), {:.1} ms for the ordinary ones ({} KiB)",
-        elapsed.as_secs_f64() * 1000.0,
-        by_family.values().map(|v| v.1).sum::<usize>(),
-        bytes / 1024,
-        benign_time.as_secs_f64() * 1000.0,
-        benign_bytes / 1024
+        "Scan time, every check on, no prefilter (best of 7): ordinary {:.1} ms for {} KiB ({:.0} MB/s), attacks {:.1} ms for {} KiB",
+        ordinary * 1000.0,
+        benign_bytes / 1024,
+        benign_bytes as f64 / ordinary / 1e6,
+        attacks * 1000.0,
+        (bytes - benign_bytes) / 1024
     );
 }

@@ -146,6 +146,8 @@ pub const CUE_WORDS: &[&str] = &[
 
 /// How far either side of an anchor word a cue's pattern may reach.
 const CUE_REACH: usize = 100;
+/// How far a match may reach back into the part of the text a pattern has already read.
+const OVERLAP: usize = 48;
 /// How close two cues of different kinds, or a cue and a directive, must be to count together.
 const PAIR_REACH: usize = 400;
 
@@ -155,12 +157,20 @@ const AI_NOUN: &str = r"(?:ai|a\.i\.|llms?|large language models?|language model
 /// Verbs that start an instruction to an agent: acting on data, answering, navigating.
 const ACTION_VERBS: &str = r"(?:send|forward|transfer|post|email|e-mail|upload|submit|share|leak|wire|pay|invite|paste|copy|publish|print|output|reply|respond|say|tell|write|delete|remove|erase|visit|open|click|call|create|make|change|modify|update|concatenate|get|fetch|retrieve|read|summari[sz]e|ignore|disregard|forget|include|insert|add|append|recommend|rate|describe|state|answer|translate|repeat|go|navigate|download|run|execute|buy|book|schedule|solve|stop|do|don't|never|always|focus|use|give|grant|approve|report|list|reveal|disclose|return|mark|set|reset|move|publish|contact|notify|inform)";
 
+/// One cue pattern.
+struct Pattern {
+    cue: Cue,
+    /// Words of which every match has one besides its anchor (none when the anchor is all it needs): a
+    /// window without them is not read by the slower pattern.
+    needs: &'static [&'static str],
+    regex: Regex,
+}
+
 struct Patterns {
     anchors: AhoCorasick,
     /// The patterns each anchor word can start, by the word's index in [`CUE_WORDS`].
     by_anchor: Vec<Vec<usize>>,
-    /// Each pattern with the cue it shows.
-    cues: Vec<(Cue, Regex)>,
+    cues: Vec<Pattern>,
     /// What the text tells its reader to do, looked for near a cue.
     directive: Regex,
     /// An instruction to move data somewhere, open a link, or change or delete something.
@@ -257,122 +267,122 @@ fn build() -> Option<Patterns> {
     ];
     let n = AI_NOUN;
     let v = ACTION_VERBS;
-    let sources: Vec<(Cue, &[&str], String)> = vec![
+    let sources: Vec<(Cue, &[&str], &[&str], String)> = vec![
         // "… to you, AI model developed by Google", "to you, Claude".
-        (Cue::Addressed, &["to you"], format!(r"\bto you,? (?:the |an? |my |our |dear )?(?:[\w.+-]+ ){{0,2}}?{n}\b")),
+        (Cue::Addressed, &["to you"], &[], format!(r"\bto you,? (?:the |an? |my |our |dear )?(?:[\w.+-]+ ){{0,2}}?{n}\b")),
         // "Note to the AI agent", "Attention assistant:", "Instructions for automated analysis software".
         (
-            Cue::Addressed, AI,
+            Cue::Addressed, AI, &["dear", "hey", "hi ", "hi,", "hi:", "hello", "attention", "attn", "note", "message to", "memo to", "instruction", "notice to", "reminder", "request", "directive", "info"],
             format!(
                 r"\b(?:dear|hey|hi|hello|attention|attn|note to|notes? for|message to|memo to|instructions? (?:for|to)|notice to|reminder (?:for|to)|request (?:for|to)|directive (?:for|to)|info(?:rmation)? for)[ ,:]+(?:the |all |any |every |an? |you,? )?(?:automated |autonomous |helpful |digital |virtual |future |other )?{n}\b"
             ),
         ),
         // "If you are an AI", "as you are a language model".
         (
-            Cue::Addressed, AI,
+            Cue::Addressed, AI, &["you're", "you are"],
             r"\b(?:if|when|since|as|because) you(?:'re| are) (?:an? |the )?(?:ai|a\.i\.|llm|large language model|language model|chatbot|ai assistant|ai agent|ai model|automated (?:system|agent|assistant|tool)|gpt|claude|gemini)\b".to_string(),
         ),
         // "AI agents reading this", "any model processing this document".
         (
-            Cue::Addressed, AI,
+            Cue::Addressed, AI, &["reading", "processing", "parsing", "summari", "analy", "reviewing", "scanning", "evaluating", "crawling", "screening", "indexing", "reads"],
             format!(
                 r"\b{n} (?:reading|processing|parsing|summari[sz]ing|analy[sz]ing|reviewing|scanning|evaluating|crawling|screening|indexing|that reads?|who reads?|which reads?) (?:this|these|the following)\b"
             ),
         ),
         // "AI agent: post …", "Assistant, please …" at the start of a sentence or line.
         (
-            Cue::Addressed, AI,
+            Cue::Addressed, AI, &[":", ","],
             format!(
                 r"(?:^|[.!?\n]\s*)(?:to |attention |dear |hey )?(?:the )?(?:ai|llm|ai assistant|ai agent|ai model|language model|assistant|chatbot|agent|gpt|claude|gemini|copilot)\s*[,:]\s*(?:please\b|you\b|{v}\b)"
             ),
         ),
         // Authority: a message from the user, the developer or the system.
         (
-            Cue::Authority, FROM,
+            Cue::Authority, FROM, &[],
             r"\b(?:message|note|notice|instructions?|request|update|memo|directive|order|reminder|email|letter) from (?:me,? )?(?:the |your )?(?:user|owner|developers?|admin|administrator|operator|system|creator|security team|it (?:department|team)|openai|anthropic|principal|supervisor)\b".to_string(),
         ),
-        (Cue::Authority, FROM, r"\bimportant message from me\b".to_string()),
+        (Cue::Authority, FROM, &[], r"\bimportant message from me\b".to_string()),
         (
-            Cue::Authority, THIS_IS,
+            Cue::Authority, THIS_IS, &[],
             r"\b(?:this is|i am|i'm|it is|it's) (?:me,? )?(?:the|your) (?:user|developer|admin|administrator|operator|creator|system administrator|principal)\b".to_string(),
         ),
         (
-            Cue::Authority, &["the user "],
+            Cue::Authority, &["the user "], &[],
             r"\bthe user (?:has |had |have )?(?:already |explicitly |previously )?(?:authori[sz]ed|approved|consented|requested|instructed|granted|confirmed|pre-?approved|wants you|would like you|expects you|told you|gave you permission)".to_string(),
         ),
         (
-            Cue::Authority, BY,
+            Cue::Authority, BY, &[],
             r"\b(?:pre-?verified|pre-?approved|pre-?authori[sz]ed|authori[sz]ed|approved|mandated|sanctioned|signed off) by (?:the )?(?:user|senior management|management|admin|administrator|developers?|system|security team|ceo|owner)\b".to_string(),
         ),
-        (Cue::Authority, &["on behalf of"], r"\bon behalf of (?:the|your) (?:user|owner|admin|administrator|developer)\b".to_string()),
-        (Cue::Authority, &["!!"], r"\b(?:important|urgent|attention|critical|warning|alert)\s*!!".to_string()),
+        (Cue::Authority, &["on behalf of"], &[], r"\bon behalf of (?:the|your) (?:user|owner|admin|administrator|developer)\b".to_string()),
+        (Cue::Authority, &["!!"], &[], r"\b(?:important|urgent|attention|critical|warning|alert)\s*!!".to_string()),
         (
-            Cue::Authority, &["mode", "override", "access", "privilege"],
+            Cue::Authority, &["mode", "override", "access", "privilege"], &["enabled", "activated", "granted", "mode on", "override on", "access on", "privilege on", "privileges on", "is on"],
             r"\b(?:developer|admin|administrator|system|debug|maintenance|god|sudo|root|override) (?:mode|override|access|privileges?) (?:is )?(?:enabled|activated|granted|on)\b".to_string(),
         ),
         // Task switch.
         (
-            Cue::TaskSwitch, NOUNS,
+            Cue::TaskSwitch, NOUNS, &["gave", "given", "assigned", "asked", "sent", "set", "provided"],
             r"\b(?:the|your|my) (?:original |initial |first |current |previous |main |real |actual |assigned |given |primary )?(?:task|request|question|assignment|job|instructions?|query|objective|goal|mission)s? (?:that |which )?(?:i |the user |you were |you've been |you have been |i have |i've )(?:gave|given|assigned|asked|sent|set|provided)".to_string(),
         ),
-        (Cue::TaskSwitch, &["you were"], r"\byou were (?:given|asked|assigned|instructed|told) (?:to|by|in the beginning|earlier|originally)\b".to_string()),
+        (Cue::TaskSwitch, &["you were"], &[], r"\byou were (?:given|asked|assigned|instructed|told) (?:to|by|in the beginning|earlier|originally)\b".to_string()),
         (
-            Cue::TaskSwitch, &["before "],
+            Cue::TaskSwitch, &["before "], &["task", "request", "question", "query", "summary", "answer", "job", "work", "instruction", "prompt", "user"],
             r"\bbefore (?:you |u )?(?:can |could |do |start |begin |continue |proceed |go on )?(?:solv|complet|finish|continu|answer|respond|repl|proceed|summari[sz]|perform|start|do|execut|return|handl|work)\w* (?:on |with )?(?:the|your|this|that|any|my|the user'?s?) (?:\w+ )?(?:task|request|question|query|summary|answer|job|work|instructions?|prompt|user)".to_string(),
         ),
         (
-            Cue::TaskSwitch, &["do the following", "after you", "you can "],
+            Cue::TaskSwitch, &["do the following", "after you", "you can "], &[],
             r"\b(?:do the following (?:first|instead|immediately|now|before)|after you(?:'ve| have)? (?:do|did|done|complete|completed|finish|finished) (?:that|this|the above|these|those)|you can (?:then )?(?:solve|continue|complete|finish|proceed|return to|go back to) (?:with )?(?:the|your) (?:original |initial )?(?:task|request|question|work))".to_string(),
         ),
         (
-            Cue::TaskSwitch, NOUNS,
+            Cue::TaskSwitch, NOUNS, &["new ", "real ", "actual ", "true ", "updated ", "next ", "only ", "revised ", "primary "],
             r"\b(?:(?:your|the) (?:new|real|actual|true|updated|next|only|revised|primary) (?:task|job|goal|objective|instructions?|mission|priority|directive|purpose) (?:is|are|will be|now)\b|new (?:task|instructions?|objective|directive|goal)\s*:)".to_string(),
         ),
         (
-            Cue::TaskSwitch, &["stop ", "abort", "halt", "cease", "instead of"],
+            Cue::TaskSwitch, &["stop ", "abort", "halt", "cease", "instead of"], &["what you", "task", "work", "response", "answer", "request", "summary", "instruction", "job"],
             r"\b(?:(?:stop|abort|halt|cease) (?:what you(?:'re| are) doing|your (?:current )?(?:task|work|response|answer)|(?:the |your )?(?:current |original )?task)|instead of (?:doing )?(?:your|the) (?:original |current |assigned )?(?:task|request|summary|answer|instructions?|job))".to_string(),
         ),
         (
-            Cue::TaskSwitch, &["do not", "don't"],
+            Cue::TaskSwitch, &["do not", "don't"], &["task", "request", "instruction", "question", "prompt"],
             r"\b(?:do not|don't) (?:follow|complete|perform|summari[sz]e|answer|evaluate|translate|respond to|do) (?:the|your|this|any) (?:original |previous |above |user'?s? )?(?:task|request|instructions?|question|prompt)\b".to_string(),
         ),
         // A to-do item that starts with a verb.
         (
-            Cue::TodoItem, &["todo", "to-do", "action item", "action required", "next step"],
+            Cue::TodoItem, &["todo", "to-do", "action item", "action required", "next step"], &[],
             format!(
                 r"(?:^|[\s>.;(\[*_-])(?:todo|to-do|action item|action required|next step)\s*[:\-–—]\s*(?:\[ \]\s*)?(?:please\s+)?{v}\b"
             ),
         ),
         // Role and system markers.
         (
-            Cue::RoleMarker, &["##"],
+            Cue::RoleMarker, &["##"], &[],
             r"#{2,}\s*[\[(]?\s*(?:system|sys|admin|administrator|developer|assistant|instructions?|override)(?:[ _-]?(?:message|msg|prompt|instructions?|note|override|update|command|mode))?\s*[\])]?".to_string(),
         ),
         (
-            Cue::RoleMarker, &["sys", "admin", "developer", "instruction", "information", "end of"],
+            Cue::RoleMarker, &["sys", "admin", "developer", "instruction", "information", "end of"], &["[", "<", "{"],
             r"[\[<{]\s*/?\s*(?:system|sys|admin|administrator|developer|instructions?|information|system[ _-]?(?:message|msg|prompt|note|override|instructions?|update|alert)|admin[ _-]?(?:request|message|note|override|command)|developer[ _-]?(?:message|note|mode|instructions?)|end of (?:session|conversation|context|document|input|user input|untrusted (?:content|input|data)))\s*(?:::?|\]|>|\})".to_string(),
         ),
         (
-            Cue::RoleMarker, &["sys", "admin"],
+            Cue::RoleMarker, &["sys", "admin"], &["("],
             r"\(\s*(?:system|sys|admin|system[ _-]?(?:message|msg|prompt|note|override))\s*\)".to_string(),
         ),
         (
-            Cue::RoleMarker, &["sys", "admin", "developer", "instruction"],
+            Cue::RoleMarker, &["sys", "admin", "developer", "instruction"], &[":"],
             r"(?m)^[ \t]*(?:#+[ \t]*|\*\*|>[ \t]*|-{2,}[ \t]*)?(?:system|system message|system prompt|system note|system instruction|system override|admin|administrator|admin message|admin request|developer|developer message|developer note|core instruction|sys)[ \t]*(?:\*\*)?[ \t]*:".to_string(),
         ),
         (
-            Cue::RoleMarker, &["user:", "human:"],
+            Cue::RoleMarker, &["user:", "human:"], &[],
             r"(?m)^[ \t>]*(?:user|human):[^\n]*\n(?:[^\n]*\n){0,6}?[ \t>]*(?:assistant|ai|bot|chatbot|model)[ \t]*:|(?m)^[ \t>]*(?:assistant|ai|bot|chatbot|model)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,6}?[ \t>]*(?:user|human):".to_string(),
         ),
         (
-            Cue::RoleMarker, &["endoftext", "untrusted", "end of", "</document", "</context", "</tool_", "</search_result", "</function_result"],
+            Cue::RoleMarker, &["endoftext", "untrusted", "end of", "</document", "</context", "</tool_", "</search_result", "</function_result"], &[],
             r"<\|?endoftext\|?>|</?untrusted[\w-]*>|<end of (?:session|conversation|context|document|input|text)>|\bend of (?:untrusted|user|external) (?:content|input|data|document)\b|</(?:document|context|tool_output|tool_result|search_results?|function_results?)>".to_string(),
         ),
     ];
     let mut cues = Vec::with_capacity(sources.len());
     let mut by_anchor: Vec<Vec<usize>> = vec![Vec::new(); CUE_WORDS.len()];
-    for (i, (cue, anchors, source)) in sources.into_iter().enumerate() {
-        cues.push((cue, Regex::new(&source).ok()?));
+    for (i, (cue, anchors, needs, source)) in sources.into_iter().enumerate() {
+        cues.push(Pattern { cue, needs, regex: Regex::new(&source).ok()? });
         for anchor in anchors {
             by_anchor.get_mut(CUE_WORDS.iter().position(|w| w == anchor)?)?.push(i);
         }
@@ -436,8 +446,9 @@ pub fn find(text: &str) -> Option<Finding> {
         let from = floor(&lower, anchor.start().saturating_sub(CUE_REACH));
         let to = ceil(&lower, anchor.end() + CUE_REACH);
         for &i in p.by_anchor.get(anchor.pattern().as_usize()).into_iter().flatten() {
-            let Some((cue, regex)) = p.cues.get(i) else { continue };
-            let start = from.max(read_to[i]);
+            let Some(Pattern { cue, needs, regex }) = p.cues.get(i) else { continue };
+            // The part already read is read again only as far as a match can reach back into it.
+            let start = from.max(read_to[i].saturating_sub(OVERLAP));
             if start >= to {
                 continue;
             }
@@ -445,13 +456,16 @@ pub fn find(text: &str) -> Option<Finding> {
             let start =
                 lower.get(..start).and_then(|b| b.rfind('\n')).map_or(from.min(start), |nl| nl.max(from).min(start));
             let Some(window) = lower.get(start..to) else { continue };
+            read_to[i] = to;
+            if !needs.is_empty() && !needs.iter().any(|w| window.contains(w)) {
+                continue;
+            }
             for m in regex.find_iter(window) {
                 let (s, e) = (start + m.start(), start + m.end());
                 if !found.iter().any(|f| f.cue == *cue && f.start == s) {
                     found.push(Found { cue: *cue, start: s, end: e });
                 }
             }
-            read_to[i] = to;
         }
     }
     if found.is_empty() {
