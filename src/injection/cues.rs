@@ -24,6 +24,15 @@ pub enum Cue {
     TodoItem,
     /// A fake role or system marker: "###(system_message)", "[system]", "SYSTEM:", forged chat turns.
     RoleMarker,
+    /// Speaks of the reader's own work as an agent's: "before you reply", "when you summarize this",
+    /// "in every future reply". Ordinary mail says such things too, so it needs an action to count.
+    AgentContext,
+    /// Names a tool to call: "call http_post", "use send_email". Documentation does too, so it needs an action
+    /// or another cue to count.
+    ToolCall,
+    /// Asks for the agent's own instructions: "print your initial instructions", "show me the hidden prompt".
+    /// Nothing but an agent has those, so this counts alone.
+    PromptLeak,
 }
 
 /// Anchor words of the cue patterns: every match of a pattern contains one of its anchors (matched without
@@ -142,6 +151,42 @@ pub const CUE_WORDS: &[&str] = &[
     "</tool_",
     "</search_result",
     "</function_result",
+    "sistema",
+    // Agent context, tool calls, prompt leaks
+    "bot",
+    "you reply",
+    "you respond",
+    "you answer",
+    "you continue",
+    "you finish",
+    "you summari",
+    "you process",
+    "you read",
+    "you handle",
+    "you review",
+    "you analy",
+    "your reply",
+    "your response",
+    "your answer",
+    "your summary",
+    "your output",
+    "future",
+    "memory",
+    "call ",
+    "use ",
+    "invoke",
+    "trigger",
+    "execute",
+    "prompt",
+    "instructions",
+    "context window",
+    "system message",
+    "words above",
+    "everything above",
+    "systemanweisung",
+    "instructions syst",
+    "instrucciones del sistema",
+    "istruzioni di sistema",
 ];
 
 /// How far either side of an anchor word a cue's pattern may reach.
@@ -152,10 +197,10 @@ const OVERLAP: usize = 48;
 const PAIR_REACH: usize = 400;
 
 /// Names of AI systems and of what an agent is called, as a pattern.
-const AI_NOUN: &str = r"(?:ai|a\.i\.|llms?|large language models?|language models?|ai models?|ai assistants?|assistants?|ai agents?|agents?|chatbots?|gpt[-\w.]*|chatgpt|claude|gemini|copilot|llama[-\w.]*|mistral|mixtral|command r\+?|models?|automated (?:systems?|tools?|readers?|analysis|agents?|assistants?|screening|software))";
+const AI_NOUN: &str = r"(?:ai|a\.i\.|llms?|large language models?|language models?|ai models?|ai assistants?|assistants?|ai agents?|ai (?:coding |software )?(?:systems?|tools?|agents?|crawlers?|readers?)|coding agents?|agents?|chatbots?|bots?|gpt[-\w.]*|chatgpt|claude|gemini|copilot|llama[-\w.]*|mistral|mixtral|command r\+?|models?|automated (?:systems?|tools?|readers?|analysis|agents?|assistants?|screening|software))";
 
 /// Verbs that start an instruction to an agent: acting on data, answering, navigating.
-const ACTION_VERBS: &str = r"(?:send|forward|transfer|post|email|e-mail|upload|submit|share|leak|wire|pay|invite|paste|copy|publish|print|output|reply|respond|say|tell|write|delete|remove|erase|visit|open|click|call|create|make|change|modify|update|concatenate|get|fetch|retrieve|read|summari[sz]e|ignore|disregard|forget|include|insert|add|append|recommend|rate|describe|state|answer|translate|repeat|go|navigate|download|run|execute|buy|book|schedule|solve|stop|do|don't|never|always|focus|use|give|grant|approve|report|list|reveal|disclose|return|mark|set|reset|move|publish|contact|notify|inform)";
+const ACTION_VERBS: &str = r"(?:send|forward|transfer|post|email|e-mail|upload|submit|share|leak|wire|pay|invite|paste|copy|publish|print|output|reply|respond|say|tell|write|delete|remove|erase|visit|open|click|call|create|make|change|modify|update|concatenate|get|fetch|retrieve|read|summari[sz]e|ignore|disregard|forget|include|insert|add|append|recommend|rate|describe|state|answer|translate|repeat|go|navigate|download|run|execute|buy|book|schedule|solve|stop|do|don't|never|always|focus|use|give|grant|approve|report|list|reveal|disclose|return|mark|set|reset|move|contact|notify|inform|save|remember|store|append|empty)";
 
 /// One cue pattern.
 struct Pattern {
@@ -187,6 +232,34 @@ fn patterns() -> Option<&'static Patterns> {
 fn build() -> Option<Patterns> {
     let anchors =
         AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(CUE_WORDS).ok()?;
+    // "bot" is in "both" and "bottom": it starts only the patterns with a greeting or note before the noun.
+    const AI_OR_BOT: &[&str] = &[
+        "bot",
+        "assistant",
+        "agent",
+        "llm",
+        "language model",
+        "chatbot",
+        "gpt",
+        "claude",
+        "gemini",
+        "copilot",
+        "mistral",
+        "mixtral",
+        "llama",
+        "command r",
+        "model",
+        "automated",
+        " ai",
+        "(ai",
+        "\"ai",
+        ">ai",
+        "\nai",
+        "ai ",
+        "ai:",
+        "ai,",
+        "a.i.",
+    ];
     const AI: &[&str] = &[
         "assistant",
         "agent",
@@ -272,9 +345,9 @@ fn build() -> Option<Patterns> {
         (Cue::Addressed, &["to you"], &[], format!(r"\bto you,? (?:the |an? |my |our |dear )?(?:[\w.+-]+ ){{0,2}}?{n}\b")),
         // "Note to the AI agent", "Attention assistant:", "Instructions for automated analysis software".
         (
-            Cue::Addressed, AI, &["dear", "hey", "hi ", "hi,", "hi:", "hello", "attention", "attn", "note", "message to", "memo to", "instruction", "notice to", "reminder", "request", "directive", "info"],
+            Cue::Addressed, AI_OR_BOT, &["dear", "hey", "hi ", "hi,", "hi:", "hello", "attention", "attn", "note", "message to", "memo to", "instruction", "notice to", "reminder", "request", "directive", "info", "important"],
             format!(
-                r"\b(?:dear|hey|hi|hello|attention|attn|note to|notes? for|message to|memo to|instructions? (?:for|to)|notice to|reminder (?:for|to)|request (?:for|to)|directive (?:for|to)|info(?:rmation)? for)[ ,:]+(?:the |all |any |every |an? |you,? )?(?:automated |autonomous |helpful |digital |virtual |future |other )?{n}\b"
+                r"\b(?:dear|hey|hi|hello|attention|attn|note to|notes? for|message to|memo to|instructions? (?:for|to)|notice to|reminder (?:for|to)|request (?:for|to)|directive (?:for|to)|info(?:rmation)? for|important (?:for|to))[ ,:]+(?:the |all |any |every |an? |you,? )?(?:automated |autonomous |helpful |digital |virtual |future |other )?{n}\b"
             ),
         ),
         // "If you are an AI", "as you are a language model".
@@ -284,9 +357,9 @@ fn build() -> Option<Patterns> {
         ),
         // "AI agents reading this", "any model processing this document".
         (
-            Cue::Addressed, AI, &["reading", "processing", "parsing", "summari", "analy", "reviewing", "scanning", "evaluating", "crawling", "screening", "indexing", "reads"],
+            Cue::Addressed, AI, &["reading", "processing", "parsing", "summari", "analy", "reviewing", "scanning", "evaluating", "crawling", "screening", "indexing", "reads", "integrating", "installing", "using", "consuming", "handling", "working"],
             format!(
-                r"\b{n} (?:reading|processing|parsing|summari[sz]ing|analy[sz]ing|reviewing|scanning|evaluating|crawling|screening|indexing|that reads?|who reads?|which reads?) (?:this|these|the following)\b"
+                r"\b{n} (?:reading|processing|parsing|summari[sz]ing|analy[sz]ing|reviewing|scanning|evaluating|crawling|screening|indexing|integrating|installing|using|consuming|handling|working (?:on|with)|that reads?|who reads?|which reads?) (?:this|these|the following)\b"
             ),
         ),
         // "AI agent: post …", "Assistant, please …" at the start of a sentence or line.
@@ -378,6 +451,59 @@ fn build() -> Option<Patterns> {
             Cue::RoleMarker, &["endoftext", "untrusted", "end of", "</document", "</context", "</tool_", "</search_result", "</function_result"], &[],
             r"<\|?endoftext\|?>|</?untrusted[\w-]*>|<end of (?:session|conversation|context|document|input|text)>|\bend of (?:untrusted|user|external) (?:content|input|data|document)\b|</(?:document|context|tool_output|tool_result|search_results?|function_results?)>".to_string(),
         ),
+        // "for AI coding agents:", "(for the assistant)".
+        (
+            Cue::Addressed, AI, &[":", ")"],
+            format!(r"\bfor (?:the |all |any |every )?{n}\s*[):]"),
+        ),
+        // A system note in German, French, Spanish or Italian.
+        (
+            Cue::RoleMarker, &["sys", "sistema"], &[":"],
+            r"(?m)^[ \t]*(?:#+[ \t]*|\*\*)?(?:systemhinweis|systemnachricht|systemmeldung|note (?:du )?syst[eè]me|message (?:du )?syst[eè]me|nota del sistema|mensaje del sistema|nota di sistema|messaggio di sistema)[ \t]*(?:\*\*)?[ \t]*:".to_string(),
+        ),
+        // The reader's own work as an agent's.
+        (
+            Cue::AgentContext,
+            &["you reply", "you respond", "you answer", "you continue", "you finish", "you summari", "you process", "you read", "you handle", "you review", "you analy"],
+            &[],
+            r"\b(?:before|when|while|after|once|as) you (?:reply|respond|answer|continue|finish|summari[sz]e|process|read|handle|review|analy[sz]e)\b".to_string(),
+        ),
+        (
+            Cue::AgentContext, &["your reply", "your response", "your answer", "your summary", "your output"], &["end", "every", "each", "all", "include", "append", "add", " in ", "into", " to "],
+            r"\b(?:(?:at the end of|to the end of|in|into|to) (?:every |each |all |any )?your (?:reply|replies|response|responses|answer|answers|summary|summaries|output)|(?:include|append|add) [^.!?\n]{0,60}?(?:in|to|at the end of) your (?:reply|response|answer|summary|output))\b".to_string(),
+        ),
+        (
+            Cue::AgentContext, &["future"], &[],
+            r"\b(?:in|to|for|into) (?:every|all|each|any) (?:future|subsequent|later) (?:repl(?:y|ies)|responses?|answers?|summar(?:y|ies)|reports?|outputs?|messages?|turns?|tasks?|sessions?|conversations?)\b".to_string(),
+        ),
+        // Something to keep in the agent's memory: a task that outlives this one.
+        (
+            Cue::TaskSwitch, &["memory"], &[],
+            r"\b(?:save|store|write|add|keep|persist|remember) [^.!?\n]{0,60}?(?:to|in|into) your (?:long-term |persistent |permanent )?memory\b".to_string(),
+        ),
+        // A tool named for the reader to call.
+        (
+            Cue::ToolCall, &["call ", "use ", "invoke", "trigger", "execute"], &["_"],
+            r"\b(?:call|use|invoke|trigger|execute)(?: the)? [a-z][a-z0-9]*_[a-z0-9_]+\b(?:[^(a-z0-9_]|$)".to_string(),
+        ),
+        // The agent's own instructions asked for.
+        (
+            Cue::PromptLeak,
+            &["prompt", "instructions", "context window", "system message", "words above", "everything above"],
+            &["print", "reveal", "show", "output", "repeat", "tell", "give", "share", "display", "write", "list", "dump", "leak", "what"],
+            r"\b(?:print|reveal|show|output|repeat|tell|give|share|display|write out|list|dump|leak|what (?:is|are|was|were))\b[^.!?\n]{0,40}?\b(?:(?:your|the) (?:initial |original |hidden |secret |system |full |exact |internal |developer |operating |first )+(?:instructions|prompt|message|rules|guidelines)|(?:the )?(?:hidden|system|initial|original) prompt|(?:everything|all|the contents?) (?:in|of) your context(?: window)?|the (?:words|text|everything) above|everything above|the (?:exact )?instructions you (?:were|have been) given)\b".to_string(),
+        ),
+        (
+            Cue::PromptLeak,
+            &["systemanweisung", "instructions syst", "instrucciones del sistema", "istruzioni di sistema"],
+            &[],
+            r"systemanweisungen|instructions syst[eè]me|instrucciones del sistema|istruzioni di sistema".to_string(),
+        ),
+        // "the instructions you were given".
+        (
+            Cue::TaskSwitch, &["instructions", "prompt"], &["you were", "you have been", "you are"],
+            r"\b(?:instructions|rules|guidelines|system prompt|prompt) (?:that )?you (?:were|have been|are) (?:given|told|assigned|following)\b".to_string(),
+        ),
     ];
     let mut cues = Vec::with_capacity(sources.len());
     let mut by_anchor: Vec<Vec<usize>> = vec![Vec::new(); CUE_WORDS.len()];
@@ -388,11 +514,11 @@ fn build() -> Option<Patterns> {
         }
     }
     let directive = Regex::new(&format!(
-        r"\byou (?:must|should|shall|need to|have to|are (?:required|instructed|obliged|expected|supposed) to|will now|may not|must not|cannot|are not allowed|are to)\b|\b(?:please|kindly)\b,? (?:\w+ )?{v}\b|\bmake sure (?:you|to|that)\b|\b(?:do not|don't|never) (?:tell|mention|reveal|inform|disclose|say|alert|notify|let|ask|warn|show|evaluate|deviate)\b|\b(?:reply|respond|answer|output|print|say|write|repeat|return|report) (?:only |just |back |exactly |verbatim |with only |simply )?(?:with\b|that\b|the following|exactly|verbatim|[\x22'“<])|\bif (?:the )?(?:user|anyone|someone|somebody|asked|questioned|prompted)\b|(?:[.!?:]\s+|\n\s*){v}\b"
+        r"\byou (?:must|should|shall|need to|have to|are (?:hereby )?(?:required|instructed|obliged|expected|supposed|ordered|directed) to|will now|may not|must not|cannot|are not allowed|are to)\b|\b(?:must|should|shall) (?:first|always|now|immediately|also|never)\b|\b(?:muss|müssen|doit|doivent|debe|deben|deve|devono|soll|sollst)\b|\b(?:please|kindly)\b,? (?:\w+ )?{v}\b|\bmake sure (?:you|to|that)\b|\b(?:do not|don't|never) (?:tell|mention|reveal|inform|disclose|say|alert|notify|let|ask|warn|show|evaluate|deviate)\b|\b(?:reply|respond|answer|output|print|say|write|repeat|return|report) (?:only |just |back |exactly |verbatim |with only |simply )?(?:with\b|that\b|the following|exactly|verbatim|[\x22'“<])|\bif (?:the )?(?:user|anyone|someone|somebody|asked|questioned|prompted)\b|(?:[.!?:]\s+|\n\s*){v}\b"
     ))
     .ok()?;
     let action = Regex::new(
-        r#"\b(?:send|sending|transfer|forward|post|email|e-mail|upload|submit|share|leak|exfiltrate|wire|pay|invite|paste|copy|publish|dm|deliver|export|mail)\b[^.!?\n]{0,160}?\b(?:to|into|at|on|via|with)\s+(?:the |this |my |our |an? |his |her |their )?(?:[\w-]+'s )?[\x22'“‘<(]?(?:[\w.+-]+@[\w-]+\.[a-z.]{2,}|https?://|www\.|[\w-]+\.(?:com|net|org|io|xyz|ru|cn|info|co|biz|app|dev|site|online|top)\b|[a-z]{2}\d{2}[a-z0-9]{10,}|(?:new |following |external |personal |secret |this |that |another |attacker'?s? )?(?:e-?mail(?: address)?|website|web site|url|server|endpoint|webhook|iban|account)\b)|\b(?:visit|open|click|go to|navigate to|browse to|load|fetch|access)\b[^.!?\n]{0,60}?(?:https?://|www\.|[\w-]+\.(?:com|net|org|io|xyz|ru|info|app|site)\b)|\b(?:send|share|post|forward) (?:a |the |this )?(?:link|url|phishing)|\b(?:delete|remove|erase|wipe|purge) (?:all |every |the |any )(?:\w+ )?(?:files?|emails?|messages?|records?|data|items|users?|accounts?|logs?|backups?)|\b(?:change|reset|update|modify|set) (?:the |my |your )?(?:user'?s? )?(?:password|recipient|e-?mail address|iban|permissions?|role)"#,
+        r#"\b(?:send|sending|transfer|forward|post|email|e-mail|upload|submit|share|leak|exfiltrate|wire|pay|invite|paste|copy|publish|dm|deliver|export|mail)\b[^.!?\n]{0,160}?\b(?:to|into|at|on|via|with)\s+(?:the |this |my |our |an? |his |her |their )?(?:[\w-]+'s )?[\x22'“‘<(]?(?:[\w.+-]+@[\w-]+\.[a-z.]{2,}|https?://|www\.|[\w-]+\.(?:com|net|org|io|xyz|ru|cn|info|co|biz|app|dev|site|online|top)\b|[a-z]{2}\d{2}[a-z0-9]{10,}|(?:new |following |external |personal |secret |this |that |another |attacker'?s? )?(?:e-?mail(?: address)?|website|web site|url|server|endpoint|webhook|iban|account)\b)|\b(?:send|sending|forward|email|e-mail|mail|share|post)\b[^.!?\n]{0,120}?\bto\b[^.!?\n]{0,40}?[\w.+-]+@[\w-]+\.[a-z]{2,}|\b(?:call|use|invoke)(?: the)? [a-z][a-z0-9]*_[a-z0-9_]+\b[^.!?\n]{0,100}?(?:https?://|www\.|[\w.+-]+@[\w-]+\.[a-z]{2,}|\./|\s/[a-z])|\b(?:visit|open|click|go to|navigate to|browse to|load|fetch|access)\b[^.!?\n]{0,60}?(?:https?://|www\.|[\w-]+\.(?:com|net|org|io|xyz|ru|info|app|site)\b)|\b(?:send|share|post|forward) (?:a |the |this )?(?:link|url|phishing)|\b(?:delete|remove|erase|wipe|purge) (?:all |every |the |any )(?:\w+ )?(?:files?|emails?|messages?|records?|data|items|users?|accounts?|logs?|backups?)|\b(?:change|reset|update|modify|set) (?:the |my |your )?(?:user'?s? )?(?:password|recipient|e-?mail address|iban|permissions?|role)"#,
     )
     .ok()?;
     let after_marker = Regex::new(&format!(r"^[\s:)\]>*_-]*(?:please\b|you\b|your\b|the user\b|{v}\b)")).ok()?;
@@ -472,6 +598,9 @@ pub fn find(text: &str) -> Option<Finding> {
         return None;
     }
     found.sort_by_key(|f| f.start);
+    if let Some(f) = found.iter().find(|f| f.cue == Cue::PromptLeak) {
+        return Some(Finding { marker: false, start: f.start });
+    }
     // A role marker followed at once by an instruction.
     for f in found.iter().filter(|f| f.cue == Cue::RoleMarker) {
         let after = lower.get(f.end..ceil(&lower, f.end + 80)).unwrap_or("");
@@ -492,14 +621,15 @@ pub fn find(text: &str) -> Option<Finding> {
             }
         }
     }
-    // A cue with an instruction near it: an action on data or a destination, or (except after a to-do item,
-    // which ordinary notes follow with plain tasks) any directive to the reader.
+    // A cue with an instruction near it: an action on data or a destination, or (except for the cues ordinary
+    // notes, mail and documentation have too: to-do items, the reader's work, tool names) any directive.
     for f in &found {
         let from = floor(&lower, f.start.saturating_sub(PAIR_REACH / 2));
         let to = ceil(&lower, f.end + PAIR_REACH);
         let Some(window) = lower.get(from..to) else { continue };
         let acts = p.action.is_match(window);
-        let directs = f.cue != Cue::TodoItem && p.directive.is_match(window);
+        let weak = matches!(f.cue, Cue::TodoItem | Cue::AgentContext | Cue::ToolCall);
+        let directs = !weak && p.directive.is_match(window);
         if acts || directs {
             return Some(Finding { marker: f.cue == Cue::RoleMarker, start: f.start });
         }
