@@ -33,6 +33,9 @@ pub enum Cue {
     /// Asks for the agent's own instructions: "print your initial instructions", "show me the hidden prompt".
     /// Nothing but an agent has those, so this counts alone.
     PromptLeak,
+    /// Names data worth stealing: API keys, passwords, the customer list. Security advice does too ("never
+    /// send your password to …"), so it needs an action that is not negated.
+    SensitiveData,
 }
 
 /// Anchor words of the cue patterns: every match of a pattern contains one of its anchors (matched without
@@ -120,8 +123,6 @@ pub const CUE_WORDS: &[&str] = &[
     "purpose",
     "you were",
     "before ",
-    "do the following",
-    "after you",
     "you can ",
     "stop ",
     "abort",
@@ -170,6 +171,8 @@ pub const CUE_WORDS: &[&str] = &[
     "your answer",
     "your summary",
     "your output",
+    "your review",
+    "your report",
     "future",
     "memory",
     "call ",
@@ -187,6 +190,20 @@ pub const CUE_WORDS: &[&str] = &[
     "instructions syst",
     "instrucciones del sistema",
     "istruzioni di sistema",
+    "remember",
+    "api key",
+    "credential",
+    "password",
+    "secret",
+    "token",
+    "private key",
+    "cookie",
+    "customer",
+    "personal data",
+    "user data",
+    "history",
+    "environment variable",
+    ".env",
 ];
 
 /// How far either side of an anchor word a cue's pattern may reach.
@@ -197,7 +214,7 @@ const OVERLAP: usize = 48;
 const PAIR_REACH: usize = 400;
 
 /// Names of AI systems and of what an agent is called, as a pattern.
-const AI_NOUN: &str = r"(?:ai|a\.i\.|llms?|large language models?|language models?|ai models?|ai assistants?|assistants?|ai agents?|ai (?:coding |software )?(?:systems?|tools?|agents?|crawlers?|readers?)|coding agents?|agents?|chatbots?|bots?|gpt[-\w.]*|chatgpt|claude|gemini|copilot|llama[-\w.]*|mistral|mixtral|command r\+?|models?|automated (?:systems?|tools?|readers?|analysis|agents?|assistants?|screening|software))";
+const AI_NOUN: &str = r"(?:ai|a\.i\.|llms?|large language models?|language models?|(?:ai|llm|gpt|automated|autonomous|coding|chat) (?:models?|assistants?|agents?)|ai (?:coding |software )?(?:systems?|tools?|crawlers?|readers?)|chatbots?|bots?|gpt[-\w.]*|chatgpt|claude|gemini|copilot|llama[-\w.]*|mistral|mixtral|command r\+?|local model|automated (?:systems?|tools?|readers?|analysis|screening|software))";
 
 /// Verbs that start an instruction to an agent: acting on data, answering, navigating.
 const ACTION_VERBS: &str = r"(?:send|forward|transfer|post|email|e-mail|upload|submit|share|leak|wire|pay|invite|paste|copy|publish|print|output|reply|respond|say|tell|write|delete|remove|erase|visit|open|click|call|create|make|change|modify|update|concatenate|get|fetch|retrieve|read|summari[sz]e|ignore|disregard|forget|include|insert|add|append|recommend|rate|describe|state|answer|translate|repeat|go|navigate|download|run|execute|buy|book|schedule|solve|stop|do|don't|never|always|focus|use|give|grant|approve|report|list|reveal|disclose|return|mark|set|reset|move|contact|notify|inform|save|remember|store|append|empty)";
@@ -220,6 +237,8 @@ struct Patterns {
     directive: Regex,
     /// An instruction to move data somewhere, open a link, or change or delete something.
     action: Regex,
+    /// Moving data to a destination: the part of `action` that names of stealable data need.
+    exfil: Regex,
     /// The first words after a role marker: an instruction when it starts with a verb or "you".
     after_marker: Regex,
 }
@@ -366,13 +385,13 @@ fn build() -> Option<Patterns> {
         (
             Cue::Addressed, AI, &[":", ","],
             format!(
-                r"(?:^|[.!?\n]\s*)(?:to |attention |dear |hey )?(?:the )?(?:ai|llm|ai assistant|ai agent|ai model|language model|assistant|chatbot|agent|gpt|claude|gemini|copilot)\s*[,:]\s*(?:please\b|you\b|{v}\b)"
+                r"(?:^|[.!?\n]\s*)(?:to |attention |dear |hey )?(?:the )?(?:ai|llm|ai assistant|ai agent|ai model|language model|chatbot|gpt|claude|gemini|copilot)\s*[,:]\s*(?:please\b|you\b|{v}\b)"
             ),
         ),
         // Authority: a message from the user, the developer or the system.
         (
             Cue::Authority, FROM, &[],
-            r"\b(?:message|note|notice|instructions?|request|update|memo|directive|order|reminder|email|letter) from (?:me,? )?(?:the |your )?(?:user|owner|developers?|admin|administrator|operator|system|creator|security team|it (?:department|team)|openai|anthropic|principal|supervisor)\b".to_string(),
+            r"\b(?:message|note|notice|instructions?|request|update|memo|directive|order|reminder|email|letter) from (?:me,? )?(?:the |your )?(?:developers?|admin|administrator|system|creator|security team|it (?:department|team)|openai|anthropic)\b".to_string(),
         ),
         (Cue::Authority, FROM, &[], r"\bimportant message from me\b".to_string()),
         (
@@ -401,19 +420,19 @@ fn build() -> Option<Patterns> {
         (Cue::TaskSwitch, &["you were"], &[], r"\byou were (?:given|asked|assigned|instructed|told) (?:to|by|in the beginning|earlier|originally)\b".to_string()),
         (
             Cue::TaskSwitch, &["before "], &["task", "request", "question", "query", "summary", "answer", "job", "work", "instruction", "prompt", "user"],
-            r"\bbefore (?:you |u )?(?:can |could |do |start |begin |continue |proceed |go on )?(?:solv|complet|finish|continu|answer|respond|repl|proceed|summari[sz]|perform|start|do|execut|return|handl|work)\w* (?:on |with )?(?:the|your|this|that|any|my|the user'?s?) (?:\w+ )?(?:task|request|question|query|summary|answer|job|work|instructions?|prompt|user)".to_string(),
+            r"\bbefore (?:you |u )?(?:can |could |start |begin |continue |proceed |go on )?(?:solv|complet|finish|continu|respond|repl|proceed|summari[sz]|perform|execut)\w* (?:on |with )?(?:the|your|this|that|any|my|the user'?s?) (?:\w+ )?(?:task|request|query|summary|job|instructions?|prompt|user)".to_string(),
         ),
         (
-            Cue::TaskSwitch, &["do the following", "after you", "you can "], &[],
-            r"\b(?:do the following (?:first|instead|immediately|now|before)|after you(?:'ve| have)? (?:do|did|done|complete|completed|finish|finished) (?:that|this|the above|these|those)|you can (?:then )?(?:solve|continue|complete|finish|proceed|return to|go back to) (?:with )?(?:the|your) (?:original |initial )?(?:task|request|question|work))".to_string(),
+            Cue::TaskSwitch, &["you can "], &[],
+            r"\b(?:you can (?:then )?(?:solve|continue|complete|finish|proceed|return to|go back to) (?:with )?(?:the|your) (?:original |initial )?(?:task|request|question|work))".to_string(),
         ),
         (
-            Cue::TaskSwitch, NOUNS, &["new ", "real ", "actual ", "true ", "updated ", "next ", "only ", "revised ", "primary "],
-            r"\b(?:(?:your|the) (?:new|real|actual|true|updated|next|only|revised|primary) (?:task|job|goal|objective|instructions?|mission|priority|directive|purpose) (?:is|are|will be|now)\b|new (?:task|instructions?|objective|directive|goal)\s*:)".to_string(),
+            Cue::TaskSwitch, NOUNS, &["new ", "real ", "actual ", "true ", "updated ", "revised "],
+            r"\b(?:(?:your|the) (?:new|real|actual|true|updated|revised) (?:task|job|goal|objective|instructions?|mission|priority|directive|purpose) (?:is|are|will be|now)\b|new (?:task|instructions?|objective|directive|goal)\s*:)".to_string(),
         ),
         (
             Cue::TaskSwitch, &["stop ", "abort", "halt", "cease", "instead of"], &["what you", "task", "work", "response", "answer", "request", "summary", "instruction", "job"],
-            r"\b(?:(?:stop|abort|halt|cease) (?:what you(?:'re| are) doing|your (?:current )?(?:task|work|response|answer)|(?:the |your )?(?:current |original )?task)|instead of (?:doing )?(?:your|the) (?:original |current |assigned )?(?:task|request|summary|answer|instructions?|job))".to_string(),
+            r"\b(?:(?:stop|abort|halt|cease) (?:your (?:current )?(?:task|work|response|answer)|(?:the |your )?(?:current |original )?task)|instead of (?:doing )?(?:your|the) (?:original |current |assigned )?(?:task|request|summary|answer|instructions?|job))".to_string(),
         ),
         (
             Cue::TaskSwitch, &["do not", "don't"], &["task", "request", "instruction", "question", "prompt"],
@@ -469,8 +488,8 @@ fn build() -> Option<Patterns> {
             r"\b(?:before|when|while|after|once|as) you (?:reply|respond|answer|continue|finish|summari[sz]e|process|read|handle|review|analy[sz]e)\b".to_string(),
         ),
         (
-            Cue::AgentContext, &["your reply", "your response", "your answer", "your summary", "your output"], &["end", "every", "each", "all", "include", "append", "add", " in ", "into", " to "],
-            r"\b(?:(?:at the end of|to the end of|in|into|to) (?:every |each |all |any )?your (?:reply|replies|response|responses|answer|answers|summary|summaries|output)|(?:include|append|add) [^.!?\n]{0,60}?(?:in|to|at the end of) your (?:reply|response|answer|summary|output))\b".to_string(),
+            Cue::AgentContext, &["your reply", "your response", "your answer", "your summary", "your output", "your review", "your report"], &["end", "every", "each", "all", "include", "append", "add", " in ", "into", " to "],
+            r"\b(?:(?:at the end of|to the end of|in|into|to) (?:every |each |all |any )?your (?:reply|replies|response|responses|answer|answers|summary|summaries|output|review|report)|(?:include|append|add) [^.!?\n]{0,60}?(?:in|to|at the end of) your (?:reply|response|answer|summary|output))\b".to_string(),
         ),
         (
             Cue::AgentContext, &["future"], &[],
@@ -478,8 +497,8 @@ fn build() -> Option<Patterns> {
         ),
         // Something to keep in the agent's memory: a task that outlives this one.
         (
-            Cue::TaskSwitch, &["memory"], &[],
-            r"\b(?:save|store|write|add|keep|persist|remember) [^.!?\n]{0,60}?(?:to|in|into) your (?:long-term |persistent |permanent )?memory\b".to_string(),
+            Cue::TaskSwitch, &["memory", "remember"], &[],
+            r"\b(?:(?:save|store|write|add|keep|persist|remember) [^.!?\n]{0,60}?(?:to|in|into) your (?:long-term |persistent |permanent )?memory|remember (?:this |that |the following )?(?:for|in) (?:all|every|each|any) (?:future|subsequent|later))\b".to_string(),
         ),
         // A tool named for the reader to call.
         (
@@ -499,6 +518,13 @@ fn build() -> Option<Patterns> {
             &[],
             r"systemanweisungen|instructions syst[eè]me|instrucciones del sistema|istruzioni di sistema".to_string(),
         ),
+        // Data worth stealing.
+        (
+            Cue::SensitiveData,
+            &["api key", "credential", "password", "secret", "token", "private key", "cookie", "customer", "personal data", "user data", "history", "environment variable", ".env"],
+            &["send", "forward", "mail", "share", "post", "upload", "transfer", "submit", "leak", "exfiltrate", "paste", "copy", "publish", "deliver", "export", "call ", "use ", "invoke", "wire", "dm "],
+            r"\b(?:api keys?|credentials|passwords?|secrets|access tokens?|auth tokens?|private keys?|session cookies?|customer (?:emails|e-mails|data|list|records|details)|personal data|user data|(?:conversation|chat|browsing|order|transaction) history|environment variables)\b|\.env\b".to_string(),
+        ),
         // "the instructions you were given".
         (
             Cue::TaskSwitch, &["instructions", "prompt"], &["you were", "you have been", "you are"],
@@ -508,21 +534,43 @@ fn build() -> Option<Patterns> {
     let mut cues = Vec::with_capacity(sources.len());
     let mut by_anchor: Vec<Vec<usize>> = vec![Vec::new(); CUE_WORDS.len()];
     for (i, (cue, anchors, needs, source)) in sources.into_iter().enumerate() {
-        cues.push(Pattern { cue, needs, regex: Regex::new(&source).ok()? });
+        let regex = Regex::new(&source);
+        #[cfg(test)]
+        if let Err(e) = &regex {
+            eprintln!("pattern {i}: {e}");
+        }
+        cues.push(Pattern { cue, needs, regex: regex.ok()? });
         for anchor in anchors {
-            by_anchor.get_mut(CUE_WORDS.iter().position(|w| w == anchor)?)?.push(i);
+            let at = CUE_WORDS.iter().position(|w| w == anchor);
+            #[cfg(test)]
+            if at.is_none() {
+                eprintln!("pattern {i}: anchor {anchor:?} is not in CUE_WORDS");
+            }
+            by_anchor.get_mut(at?)?.push(i);
         }
     }
-    let directive = Regex::new(&format!(
-        r"\byou (?:must|should|shall|need to|have to|are (?:hereby )?(?:required|instructed|obliged|expected|supposed|ordered|directed) to|will now|may not|must not|cannot|are not allowed|are to)\b|\b(?:must|should|shall) (?:first|always|now|immediately|also|never)\b|\b(?:muss|müssen|doit|doivent|debe|deben|deve|devono|soll|sollst)\b|\b(?:please|kindly)\b,? (?:\w+ )?{v}\b|\bmake sure (?:you|to|that)\b|\b(?:do not|don't|never) (?:tell|mention|reveal|inform|disclose|say|alert|notify|let|ask|warn|show|evaluate|deviate)\b|\b(?:reply|respond|answer|output|print|say|write|repeat|return|report) (?:only |just |back |exactly |verbatim |with only |simply )?(?:with\b|that\b|the following|exactly|verbatim|[\x22'“<])|\bif (?:the )?(?:user|anyone|someone|somebody|asked|questioned|prompted)\b|(?:[.!?:]\s+|\n\s*){v}\b"
-    ))
+    let directive = debug_built("directive", Regex::new(&format!(
+        r"\byou (?:must|should|shall|need to|have to|are (?:hereby )?(?:required|instructed|obliged|expected|supposed|ordered|directed) to|will now|may not|must not|cannot|are not allowed|are to)\b|\b(?:must|should|shall) (?:first|always|now|immediately|also|never)\b|\b(?:muss|müssen|doit|doivent|debe|deben|deve|devono|soll|sollst)\b|\b(?:please|kindly)\b,? (?:\w+ )?{v}\b|\bmake sure (?:you|to|that)\b|\b(?:if|when|once|after|before|as) you [^.!?\n]{{0,80}}?,\s*(?:please\s+)?{v}\b|\b(?:do not|don't|never) (?:tell|mention|reveal|inform|disclose|say|alert|notify|let|ask|warn|show|evaluate|deviate)\b|\b(?:reply|respond|answer|output|print|say|write|repeat|return|report) (?:only |just |back |exactly |verbatim |with only |simply )?(?:with\b|that\b|the following|exactly|verbatim|[\x22'“<])|\bif (?:the )?(?:user|anyone|someone|somebody|asked|questioned|prompted)\b|(?:[.!?:]\s+|\n\s*){v}\b"
+    )))
     .ok()?;
-    let action = Regex::new(
-        r#"\b(?:send|sending|transfer|forward|post|email|e-mail|upload|submit|share|leak|exfiltrate|wire|pay|invite|paste|copy|publish|dm|deliver|export|mail)\b[^.!?\n]{0,160}?\b(?:to|into|at|on|via|with)\s+(?:the |this |my |our |an? |his |her |their )?(?:[\w-]+'s )?[\x22'“‘<(]?(?:[\w.+-]+@[\w-]+\.[a-z.]{2,}|https?://|www\.|[\w-]+\.(?:com|net|org|io|xyz|ru|cn|info|co|biz|app|dev|site|online|top)\b|[a-z]{2}\d{2}[a-z0-9]{10,}|(?:new |following |external |personal |secret |this |that |another |attacker'?s? )?(?:e-?mail(?: address)?|website|web site|url|server|endpoint|webhook|iban|account)\b)|\b(?:send|sending|forward|email|e-mail|mail|share|post)\b[^.!?\n]{0,120}?\bto\b[^.!?\n]{0,40}?[\w.+-]+@[\w-]+\.[a-z]{2,}|\b(?:call|use|invoke)(?: the)? [a-z][a-z0-9]*_[a-z0-9_]+\b[^.!?\n]{0,100}?(?:https?://|www\.|[\w.+-]+@[\w-]+\.[a-z]{2,}|\./|\s/[a-z])|\b(?:visit|open|click|go to|navigate to|browse to|load|fetch|access)\b[^.!?\n]{0,60}?(?:https?://|www\.|[\w-]+\.(?:com|net|org|io|xyz|ru|info|app|site)\b)|\b(?:send|share|post|forward) (?:a |the |this )?(?:link|url|phishing)|\b(?:delete|remove|erase|wipe|purge) (?:all |every |the |any )(?:\w+ )?(?:files?|emails?|messages?|records?|data|items|users?|accounts?|logs?|backups?)|\b(?:change|reset|update|modify|set) (?:the |my |your )?(?:user'?s? )?(?:password|recipient|e-?mail address|iban|permissions?|role)"#,
-    )
-    .ok()?;
+    // Moving data to a destination: what an exfiltration needs.
+    let exfil = r#"\b(?:send|sending|transfer|forward|post|email|e-mail|upload|submit|share|leak|exfiltrate|wire|pay|invite|paste|copy|publish|dm|deliver|export|mail)\b[^.!?\n]{0,160}?\b(?:to|into|at|on|via|with)\s+(?:the |this |my |our |an? |his |her |their )?(?:[\w-]+'s )?[\x22'“‘<(]?(?:[\w.+-]+@[\w-]+\.[a-z.]{2,}|https?://|www\.|[\w-]+\.(?:com|net|org|io|xyz|ru|cn|info|co|biz|app|dev|site|online|top)\b|[a-z]{2}\d{2}[a-z0-9]{10,}|(?:new |following |external |personal |secret |this |that |another |attacker'?s? )?(?:e-?mail(?: address)?|website|web site|url|server|endpoint|webhook|iban|account)\b)|\b(?:send|sending|forward|email|e-mail|mail|share|post)\b[^.!?\n]{0,120}?\bto\b[^.!?\n]{0,40}?[\w.+-]+@[\w-]+\.[a-z]{2,}|\b(?:call|use|invoke)(?: the)? [a-z][a-z0-9]*_[a-z0-9_]+\b[^.!?\n]{0,100}?(?:https?://|www\.|[\w.+-]+@[\w-]+\.[a-z]{2,}|\./|\s/[a-z])"#;
+    // Opening a link, deleting, or changing credentials or recipients.
+    let other_actions = r#"\b(?:visit|open|click|go to|navigate to|browse to|load|fetch|access)\b[^.!?\n]{0,60}?(?:https?://|www\.|[\w-]+\.(?:com|net|org|io|xyz|ru|info|app|site)\b)|\b(?:send|share|post|forward) (?:a |the |this )?(?:link|url|phishing)|\b(?:delete|remove|erase|wipe|purge) (?:all |every |the |any )(?:\w+ )?(?:files?|emails?|messages?|records?|data|items|users?|accounts?|logs?|backups?)|\b(?:change|reset|update|modify|set) (?:the |my |your )?(?:user'?s? )?(?:password|recipient|e-?mail address|iban|permissions?|role)"#;
+    let action = debug_built("action", Regex::new(&format!("{exfil}|{other_actions}"))).ok()?;
+    let exfil = debug_built("exfil", Regex::new(exfil)).ok()?;
     let after_marker = Regex::new(&format!(r"^[\s:)\]>*_-]*(?:please\b|you\b|your\b|the user\b|{v}\b)")).ok()?;
-    Some(Patterns { anchors, by_anchor, cues, directive, action, after_marker })
+    Some(Patterns { anchors, by_anchor, cues, directive, action, exfil, after_marker })
+}
+
+/// `built`, reporting a pattern that does not compile when testing.
+fn debug_built(name: &str, built: Result<Regex, regex_lite::Error>) -> Result<Regex, regex_lite::Error> {
+    #[cfg(test)]
+    if let Err(e) = &built {
+        eprintln!("{name}: {e}");
+    }
+    let _ = name;
+    built
 }
 
 /// A cue and where it starts.
@@ -558,10 +606,13 @@ fn ceil(text: &str, mut at: usize) -> usize {
     at
 }
 
-/// An instruction written for an AI agent, if the cues in `text` show one. `None` when the patterns could
-/// not be built or there is none.
-pub fn find(text: &str) -> Option<Finding> {
-    let p = patterns()?;
+/// An instruction written for an AI agent, if the cues in `text` show one; `None` when the patterns could not
+/// be built (the caller fails closed).
+pub fn find(text: &str) -> Option<Option<Finding>> {
+    patterns().map(|p| find_with(p, text))
+}
+
+fn find_with(p: &Patterns, text: &str) -> Option<Finding> {
     // Most texts have no anchor word: one pass over them, without a lower-case copy.
     p.anchors.find(text)?;
     let lower = text.to_ascii_lowercase();
@@ -615,6 +666,10 @@ pub fn find(text: &str) -> Option<Finding> {
             if b.start > a.end + PAIR_REACH {
                 break;
             }
+            // Names of stealable data count only with an action that moves them.
+            if a.cue == Cue::SensitiveData || b.cue == Cue::SensitiveData {
+                continue;
+            }
             if kind(a.cue) != kind(b.cue) {
                 let marker = a.cue == Cue::RoleMarker || b.cue == Cue::RoleMarker;
                 return Some(Finding { marker, start: a.start });
@@ -622,17 +677,46 @@ pub fn find(text: &str) -> Option<Finding> {
         }
     }
     // A cue with an instruction near it: an action on data or a destination, or (except for the cues ordinary
-    // notes, mail and documentation have too: to-do items, the reader's work, tool names) any directive.
+    // notes, mail, notices and documentation have too: to-do items, the reader's work, tool names, authority)
+    // any directive.
     for f in &found {
         let from = floor(&lower, f.start.saturating_sub(PAIR_REACH / 2));
         let to = ceil(&lower, f.end + PAIR_REACH);
         let Some(window) = lower.get(from..to) else { continue };
-        let acts = p.action.is_match(window);
-        let weak = matches!(f.cue, Cue::TodoItem | Cue::AgentContext | Cue::ToolCall);
+        let acts = if f.cue == Cue::SensitiveData {
+            // Security advice tells people what never to send; an attack does not negate its action.
+            p.exfil.find_iter(window).any(|m| {
+                let before = window.get(floor(window, m.start().saturating_sub(40))..m.start()).unwrap_or("");
+                !["never", "not ", "n't ", "no one", "nobody"].iter().any(|n| before.contains(n))
+            })
+        } else {
+            p.action.is_match(window)
+        };
+        let weak =
+            matches!(f.cue, Cue::TodoItem | Cue::AgentContext | Cue::ToolCall | Cue::SensitiveData | Cue::Authority);
         let directs = !weak && p.directive.is_match(window);
         if acts || directs {
             return Some(Finding { marker: f.cue == Cue::RoleMarker, start: f.start });
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_builds_and_every_anchor_is_a_cue_word() {
+        assert!(patterns().is_some());
+    }
+
+    #[test]
+    fn every_cue_word_starts_a_pattern() {
+        // The prefilter lets through every string with a cue word: a word no pattern needs only costs.
+        let p = patterns().unwrap_or_else(|| panic!("patterns"));
+        for (word, starts) in CUE_WORDS.iter().zip(&p.by_anchor) {
+            assert!(!starts.is_empty(), "{word:?} starts no pattern");
+        }
+    }
 }
