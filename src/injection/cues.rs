@@ -361,7 +361,7 @@ fn build() -> Option<Patterns> {
     let v = ACTION_VERBS;
     let sources: Vec<(Cue, &[&str], &[&str], String)> = vec![
         // "… to you, AI model developed by Google", "to you, Claude".
-        (Cue::Addressed, &["to you"], &[], format!(r"\bto you,? (?:the |an? |my |our |dear )?(?:[\w.+-]+ ){{0,2}}?{n}\b")),
+        (Cue::Addressed, &["to you"], &["ai", "a.i.", "llm", "language model", "bot", "gpt", "claude", "gemini", "copilot", "llama", "mistral", "mixtral", "command r", "model", "automated"], format!(r"\bto you,? (?:the |an? |my |our |dear )?(?:[\w.+-]+ ){{0,2}}?{n}\b")),
         // "Note to the AI agent", "Attention assistant:", "Instructions for automated analysis software".
         (
             Cue::Addressed, AI_OR_BOT, &["dear", "hey", "hi ", "hi,", "hi:", "hello", "attention", "attn", "note", "message to", "memo to", "instruction", "notice to", "reminder", "request", "directive", "info", "important"],
@@ -395,11 +395,11 @@ fn build() -> Option<Patterns> {
         ),
         (Cue::Authority, FROM, &[], r"\bimportant message from me\b".to_string()),
         (
-            Cue::Authority, THIS_IS, &[],
+            Cue::Authority, THIS_IS, &["user", "developer", "admin", "operator", "creator", "principal"],
             r"\b(?:this is|i am|i'm|it is|it's) (?:me,? )?(?:the|your) (?:user|developer|admin|administrator|operator|creator|system administrator|principal)\b".to_string(),
         ),
         (
-            Cue::Authority, &["the user "], &[],
+            Cue::Authority, &["the user "], &["authori", "approved", "consented", "requested", "instructed", "granted", "confirmed", "wants you", "would like you", "expects you", "told you", "gave you"],
             r"\bthe user (?:has |had |have )?(?:already |explicitly |previously )?(?:authori[sz]ed|approved|consented|requested|instructed|granted|confirmed|pre-?approved|wants you|would like you|expects you|told you|gave you permission)".to_string(),
         ),
         (
@@ -423,7 +423,7 @@ fn build() -> Option<Patterns> {
             r"\bbefore (?:you |u )?(?:can |could |start |begin |continue |proceed |go on )?(?:solv|complet|finish|continu|respond|repl|proceed|summari[sz]|perform|execut)\w* (?:on |with )?(?:the|your|this|that|any|my|the user'?s?) (?:\w+ )?(?:task|request|query|summary|job|instructions?|prompt|user)".to_string(),
         ),
         (
-            Cue::TaskSwitch, &["you can "], &[],
+            Cue::TaskSwitch, &["you can "], &["solve", "continue", "complete", "finish", "proceed", "return to", "go back to"],
             r"\b(?:you can (?:then )?(?:solve|continue|complete|finish|proceed|return to|go back to) (?:with )?(?:the|your) (?:original |initial )?(?:task|request|question|work))".to_string(),
         ),
         (
@@ -447,7 +447,7 @@ fn build() -> Option<Patterns> {
         ),
         // Role and system markers.
         (
-            Cue::RoleMarker, &["##"], &[],
+            Cue::RoleMarker, &["##"], &["sys", "admin", "developer", "assistant", "instruction", "override"],
             r"#{2,}\s*[\[(]?\s*(?:system|sys|admin|administrator|developer|assistant|instructions?|override)(?:[ _-]?(?:message|msg|prompt|instructions?|note|override|update|command|mode))?\s*[\])]?".to_string(),
         ),
         (
