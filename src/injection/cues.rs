@@ -6,7 +6,7 @@
 //! Every cue that can start a finding contains one of [`CUE_WORDS`], found in one pass; the slower
 //! checks only read a window around each of them, so text without those words costs one automaton pass.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex_lite::Regex;
 use std::sync::OnceLock;
 
@@ -225,6 +225,8 @@ struct Pattern {
     /// Words of which every match has one besides its anchor (none when the anchor is all it needs): a
     /// window without them is not read by the slower pattern.
     needs: &'static [&'static str],
+    /// How far before its anchor word a match may start.
+    back: usize,
     regex: Regex,
 }
 
@@ -250,7 +252,13 @@ fn patterns() -> Option<&'static Patterns> {
 
 fn build() -> Option<Patterns> {
     let anchors =
-        AhoCorasickBuilder::new().ascii_case_insensitive(true).match_kind(MatchKind::Standard).build(CUE_WORDS).ok()?;
+        // A DFA: one table lookup per byte, since the anchor pass reads every string the scan gets.
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(CUE_WORDS)
+            .ok()?;
     // "bot" is in "both" and "bottom": it starts only the patterns with a greeting or note before the noun.
     const AI_OR_BOT: &[&str] = &[
         "bot",
@@ -359,187 +367,187 @@ fn build() -> Option<Patterns> {
     ];
     let n = AI_NOUN;
     let v = ACTION_VERBS;
-    let sources: Vec<(Cue, &[&str], &[&str], String)> = vec![
+    let sources: Vec<(Cue, &[&str], &[&str], usize, String)> = vec![
         // "… to you, AI model developed by Google", "to you, Claude".
-        (Cue::Addressed, &["to you"], &["ai", "a.i.", "llm", "language model", "bot", "gpt", "claude", "gemini", "copilot", "llama", "mistral", "mixtral", "command r", "model", "automated"], format!(r"\bto you,? (?:the |an? |my |our |dear )?(?:[\w.+-]+ ){{0,2}}?{n}\b")),
+        (Cue::Addressed, &["to you"], &["ai", "a.i.", "llm", "language model", "bot", "gpt", "claude", "gemini", "copilot", "llama", "mistral", "mixtral", "command r", "model", "automated"], CUE_REACH, format!(r"\bto you,? (?:the |an? |my |our |dear )?(?:[\w.+-]+ ){{0,2}}?{n}\b")),
         // "Note to the AI agent", "Attention assistant:", "Instructions for automated analysis software".
         (
-            Cue::Addressed, AI_OR_BOT, &["dear", "hey", "hi ", "hi,", "hi:", "hello", "attention", "attn", "note", "message to", "memo to", "instruction", "notice to", "reminder", "request", "directive", "info", "important"],
+            Cue::Addressed, AI_OR_BOT, &["dear", "hey", "hi ", "hi,", "hi:", "hello", "attention", "attn", "note", "message to", "memo to", "instruction", "notice to", "reminder", "request", "directive", "info", "important"], CUE_REACH,
             format!(
                 r"\b(?:dear|hey|hi|hello|attention|attn|note to|notes? for|message to|memo to|instructions? (?:for|to)|notice to|reminder (?:for|to)|request (?:for|to)|directive (?:for|to)|info(?:rmation)? for|important (?:for|to))[ ,:]+(?:the |all |any |every |an? |you,? )?(?:automated |autonomous |helpful |digital |virtual |future |other )?{n}\b"
             ),
         ),
         // "If you are an AI", "as you are a language model".
         (
-            Cue::Addressed, AI, &["you're", "you are"],
+            Cue::Addressed, AI, &["you're", "you are"], CUE_REACH,
             r"\b(?:if|when|since|as|because) you(?:'re| are) (?:an? |the )?(?:ai|a\.i\.|llm|large language model|language model|chatbot|ai assistant|ai agent|ai model|automated (?:system|agent|assistant|tool)|gpt|claude|gemini)\b".to_string(),
         ),
         // "AI agents reading this", "any model processing this document".
         (
-            Cue::Addressed, AI, &["reading", "processing", "parsing", "summari", "analy", "reviewing", "scanning", "evaluating", "crawling", "screening", "indexing", "reads", "integrating", "installing", "using", "consuming", "handling", "working"],
+            Cue::Addressed, AI, &["reading", "processing", "parsing", "summari", "analy", "reviewing", "scanning", "evaluating", "crawling", "screening", "indexing", "reads", "integrating", "installing", "using", "consuming", "handling", "working"], CUE_REACH,
             format!(
                 r"\b{n} (?:reading|processing|parsing|summari[sz]ing|analy[sz]ing|reviewing|scanning|evaluating|crawling|screening|indexing|integrating|installing|using|consuming|handling|working (?:on|with)|that reads?|who reads?|which reads?) (?:this|these|the following)\b"
             ),
         ),
         // "AI agent: post …", "Assistant, please …" at the start of a sentence or line.
         (
-            Cue::Addressed, AI, &[":", ","],
+            Cue::Addressed, AI, &[":", ","], 24,
             format!(
                 r"(?:^|[.!?\n]\s*)(?:to |attention |dear |hey )?(?:the )?(?:ai|llm|ai assistant|ai agent|ai model|language model|chatbot|gpt|claude|gemini|copilot)\s*[,:]\s*(?:please\b|you\b|{v}\b)"
             ),
         ),
         // Authority: a message from the user, the developer or the system.
         (
-            Cue::Authority, FROM, &[],
+            Cue::Authority, FROM, &[], CUE_REACH,
             r"\b(?:message|note|notice|instructions?|request|update|memo|directive|order|reminder|email|letter) from (?:me,? )?(?:the |your )?(?:developers?|admin|administrator|system|creator|security team|it (?:department|team)|openai|anthropic)\b".to_string(),
         ),
-        (Cue::Authority, FROM, &[], r"\bimportant message from me\b".to_string()),
+        (Cue::Authority, FROM, &[], CUE_REACH, r"\bimportant message from me\b".to_string()),
         (
-            Cue::Authority, THIS_IS, &["user", "developer", "admin", "operator", "creator", "principal"],
+            Cue::Authority, THIS_IS, &["user", "developer", "admin", "operator", "creator", "principal"], CUE_REACH,
             r"\b(?:this is|i am|i'm|it is|it's) (?:me,? )?(?:the|your) (?:user|developer|admin|administrator|operator|creator|system administrator|principal)\b".to_string(),
         ),
         (
-            Cue::Authority, &["the user "], &["authori", "approved", "consented", "requested", "instructed", "granted", "confirmed", "wants you", "would like you", "expects you", "told you", "gave you"],
+            Cue::Authority, &["the user "], &["authori", "approved", "consented", "requested", "instructed", "granted", "confirmed", "wants you", "would like you", "expects you", "told you", "gave you"], CUE_REACH,
             r"\bthe user (?:has |had |have )?(?:already |explicitly |previously )?(?:authori[sz]ed|approved|consented|requested|instructed|granted|confirmed|pre-?approved|wants you|would like you|expects you|told you|gave you permission)".to_string(),
         ),
         (
-            Cue::Authority, BY, &[],
+            Cue::Authority, BY, &[], CUE_REACH,
             r"\b(?:pre-?verified|pre-?approved|pre-?authori[sz]ed|authori[sz]ed|approved|mandated|sanctioned|signed off) by (?:the )?(?:user|senior management|management|admin|administrator|developers?|system|security team|ceo|owner)\b".to_string(),
         ),
-        (Cue::Authority, &["on behalf of"], &[], r"\bon behalf of (?:the|your) (?:user|owner|admin|administrator|developer)\b".to_string()),
-        (Cue::Authority, &["!!"], &[], r"\b(?:important|urgent|attention|critical|warning|alert)\s*!!".to_string()),
+        (Cue::Authority, &["on behalf of"], &[], CUE_REACH, r"\bon behalf of (?:the|your) (?:user|owner|admin|administrator|developer)\b".to_string()),
+        (Cue::Authority, &["!!"], &[], CUE_REACH, r"\b(?:important|urgent|attention|critical|warning|alert)\s*!!".to_string()),
         (
-            Cue::Authority, &["mode", "override", "access", "privilege"], &["enabled", "activated", "granted", "mode on", "override on", "access on", "privilege on", "privileges on", "is on"],
+            Cue::Authority, &["mode", "override", "access", "privilege"], &["enabled", "activated", "granted", "mode on", "override on", "access on", "privilege on", "privileges on", "is on"], CUE_REACH,
             r"\b(?:developer|admin|administrator|system|debug|maintenance|god|sudo|root|override) (?:mode|override|access|privileges?) (?:is )?(?:enabled|activated|granted|on)\b".to_string(),
         ),
         // Task switch.
         (
-            Cue::TaskSwitch, NOUNS, &["gave", "given", "assigned", "asked", "sent", "set", "provided"],
+            Cue::TaskSwitch, NOUNS, &["gave", "given", "assigned", "asked", "sent", "set", "provided"], 24,
             r"\b(?:the|your|my) (?:original |initial |first |current |previous |main |real |actual |assigned |given |primary )?(?:task|request|question|assignment|job|instructions?|query|objective|goal|mission)s? (?:that |which )?(?:i |the user |you were |you've been |you have been |i have |i've )(?:gave|given|assigned|asked|sent|set|provided)".to_string(),
         ),
-        (Cue::TaskSwitch, &["you were"], &[], r"\byou were (?:given|asked|assigned|instructed|told) (?:to|by|in the beginning|earlier|originally)\b".to_string()),
+        (Cue::TaskSwitch, &["you were"], &[], CUE_REACH, r"\byou were (?:given|asked|assigned|instructed|told) (?:to|by|in the beginning|earlier|originally)\b".to_string()),
         (
-            Cue::TaskSwitch, &["before "], &["task", "request", "question", "query", "summary", "answer", "job", "work", "instruction", "prompt", "user"],
+            Cue::TaskSwitch, &["before "], &["task", "request", "question", "query", "summary", "answer", "job", "work", "instruction", "prompt", "user"], CUE_REACH,
             r"\bbefore (?:you |u )?(?:can |could |start |begin |continue |proceed |go on )?(?:solv|complet|finish|continu|respond|repl|proceed|summari[sz]|perform|execut)\w* (?:on |with )?(?:the|your|this|that|any|my|the user'?s?) (?:\w+ )?(?:task|request|query|summary|job|instructions?|prompt|user)".to_string(),
         ),
         (
-            Cue::TaskSwitch, &["you can "], &["solve", "continue", "complete", "finish", "proceed", "return to", "go back to"],
+            Cue::TaskSwitch, &["you can "], &["solve", "continue", "complete", "finish", "proceed", "return to", "go back to"], CUE_REACH,
             r"\b(?:you can (?:then )?(?:solve|continue|complete|finish|proceed|return to|go back to) (?:with )?(?:the|your) (?:original |initial )?(?:task|request|question|work))".to_string(),
         ),
         (
-            Cue::TaskSwitch, NOUNS, &["new ", "real ", "actual ", "true ", "updated ", "revised "],
+            Cue::TaskSwitch, NOUNS, &["new ", "real ", "actual ", "true ", "updated ", "revised "], CUE_REACH,
             r"\b(?:(?:your|the) (?:new|real|actual|true|updated|revised) (?:task|job|goal|objective|instructions?|mission|priority|directive|purpose) (?:is|are|will be|now)\b|new (?:task|instructions?|objective|directive|goal)\s*:)".to_string(),
         ),
         (
-            Cue::TaskSwitch, &["stop ", "abort", "halt", "cease", "instead of"], &["what you", "task", "work", "response", "answer", "request", "summary", "instruction", "job"],
+            Cue::TaskSwitch, &["stop ", "abort", "halt", "cease", "instead of"], &["what you", "task", "work", "response", "answer", "request", "summary", "instruction", "job"], CUE_REACH,
             r"\b(?:(?:stop|abort|halt|cease) (?:your (?:current )?(?:task|work|response|answer)|(?:the |your )?(?:current |original )?task)|instead of (?:doing )?(?:your|the) (?:original |current |assigned )?(?:task|request|summary|answer|instructions?|job))".to_string(),
         ),
         (
-            Cue::TaskSwitch, &["do not", "don't"], &["task", "request", "instruction", "question", "prompt"],
+            Cue::TaskSwitch, &["do not", "don't"], &["task", "request", "instruction", "question", "prompt"], CUE_REACH,
             r"\b(?:do not|don't) (?:follow|complete|perform|summari[sz]e|answer|evaluate|translate|respond to|do) (?:the|your|this|any) (?:original |previous |above |user'?s? )?(?:task|request|instructions?|question|prompt)\b".to_string(),
         ),
         // A to-do item that starts with a verb.
         (
-            Cue::TodoItem, &["todo", "to-do", "action item", "action required", "next step"], &[],
+            Cue::TodoItem, &["todo", "to-do", "action item", "action required", "next step"], &[], 4,
             format!(
                 r"(?:^|[\s>.;(\[*_-])(?:todo|to-do|action item|action required|next step)\s*[:\-–—]\s*(?:\[ \]\s*)?(?:please\s+)?{v}\b"
             ),
         ),
         // Role and system markers.
         (
-            Cue::RoleMarker, &["##"], &["sys", "admin", "developer", "assistant", "instruction", "override"],
+            Cue::RoleMarker, &["##"], &["sys", "admin", "developer", "assistant", "instruction", "override"], CUE_REACH,
             r"#{2,}\s*[\[(]?\s*(?:system|sys|admin|administrator|developer|assistant|instructions?|override)(?:[ _-]?(?:message|msg|prompt|instructions?|note|override|update|command|mode))?\s*[\])]?".to_string(),
         ),
         (
-            Cue::RoleMarker, &["sys", "admin", "developer", "instruction", "information", "end of"], &["[", "<", "{"],
+            Cue::RoleMarker, &["sys", "admin", "developer", "instruction", "information", "end of"], &["[", "<", "{"], 8,
             r"[\[<{]\s*/?\s*(?:system|sys|admin|administrator|developer|instructions?|information|system[ _-]?(?:message|msg|prompt|note|override|instructions?|update|alert)|admin[ _-]?(?:request|message|note|override|command)|developer[ _-]?(?:message|note|mode|instructions?)|end of (?:session|conversation|context|document|input|user input|untrusted (?:content|input|data)))\s*(?:::?|\]|>|\})".to_string(),
         ),
         (
-            Cue::RoleMarker, &["sys", "admin"], &["("],
+            Cue::RoleMarker, &["sys", "admin"], &["("], 8,
             r"\(\s*(?:system|sys|admin|system[ _-]?(?:message|msg|prompt|note|override))\s*\)".to_string(),
         ),
         (
-            Cue::RoleMarker, &["sys", "admin", "developer", "instruction"], &[":"],
+            Cue::RoleMarker, &["sys", "admin", "developer", "instruction"], &[":"], CUE_REACH,
             r"(?m)^[ \t]*(?:#+[ \t]*|\*\*|>[ \t]*|-{2,}[ \t]*)?(?:system|system message|system prompt|system note|system instruction|system override|admin|administrator|admin message|admin request|developer|developer message|developer note|core instruction|sys)[ \t]*(?:\*\*)?[ \t]*:".to_string(),
         ),
         (
-            Cue::RoleMarker, &["user:", "human:"], &[],
+            Cue::RoleMarker, &["user:", "human:"], &[], CUE_REACH,
             r"(?m)^[ \t>]*(?:user|human):[^\n]*\n(?:[^\n]*\n){0,6}?[ \t>]*(?:assistant|ai|bot|chatbot|model)[ \t]*:|(?m)^[ \t>]*(?:assistant|ai|bot|chatbot|model)[ \t]*:[^\n]*\n(?:[^\n]*\n){0,6}?[ \t>]*(?:user|human):".to_string(),
         ),
         (
-            Cue::RoleMarker, &["endoftext", "untrusted", "end of", "</document", "</context", "</tool_", "</search_result", "</function_result"], &[],
+            Cue::RoleMarker, &["endoftext", "untrusted", "end of", "</document", "</context", "</tool_", "</search_result", "</function_result"], &[], CUE_REACH,
             r"<\|?endoftext\|?>|</?untrusted[\w-]*>|<end of (?:session|conversation|context|document|input|text)>|\bend of (?:untrusted|user|external) (?:content|input|data|document)\b|</(?:document|context|tool_output|tool_result|search_results?|function_results?)>".to_string(),
         ),
         // "for AI coding agents:", "(for the assistant)".
         (
-            Cue::Addressed, AI, &[":", ")"],
+            Cue::Addressed, AI, &[":", ")"], 16,
             format!(r"\bfor (?:the |all |any |every )?{n}\s*[):]"),
         ),
         // A system note in German, French, Spanish or Italian.
         (
-            Cue::RoleMarker, &["sys", "sistema"], &[":"],
+            Cue::RoleMarker, &["sys", "sistema"], &[":"], CUE_REACH,
             r"(?m)^[ \t]*(?:#+[ \t]*|\*\*)?(?:systemhinweis|systemnachricht|systemmeldung|note (?:du )?syst[eè]me|message (?:du )?syst[eè]me|nota del sistema|mensaje del sistema|nota di sistema|messaggio di sistema)[ \t]*(?:\*\*)?[ \t]*:".to_string(),
         ),
         // The reader's own work as an agent's.
         (
             Cue::AgentContext,
             &["you reply", "you respond", "you answer", "you continue", "you finish", "you summari", "you process", "you read", "you handle", "you review", "you analy"],
-            &[],
+            &[], CUE_REACH,
             r"\b(?:before|when|while|after|once|as) you (?:reply|respond|answer|continue|finish|summari[sz]e|process|read|handle|review|analy[sz]e)\b".to_string(),
         ),
         (
-            Cue::AgentContext, &["your reply", "your response", "your answer", "your summary", "your output", "your review", "your report"], &["end", "every", "each", "all", "include", "append", "add", " in ", "into", " to "],
+            Cue::AgentContext, &["your reply", "your response", "your answer", "your summary", "your output", "your review", "your report"], &["end", "every", "each", "all", "include", "append", "add", " in ", "into", " to "], CUE_REACH,
             r"\b(?:(?:at the end of|to the end of|in|into|to) (?:every |each |all |any )?your (?:reply|replies|response|responses|answer|answers|summary|summaries|output|review|report)|(?:include|append|add) [^.!?\n]{0,60}?(?:in|to|at the end of) your (?:reply|response|answer|summary|output))\b".to_string(),
         ),
         (
-            Cue::AgentContext, &["future"], &[],
+            Cue::AgentContext, &["future"], &[], CUE_REACH,
             r"\b(?:in|to|for|into) (?:every|all|each|any) (?:future|subsequent|later) (?:repl(?:y|ies)|responses?|answers?|summar(?:y|ies)|reports?|outputs?|messages?|turns?|tasks?|sessions?|conversations?)\b".to_string(),
         ),
         // Something to keep in the agent's memory: a task that outlives this one.
         (
-            Cue::TaskSwitch, &["memory", "remember"], &[],
+            Cue::TaskSwitch, &["memory", "remember"], &[], CUE_REACH,
             r"\b(?:(?:save|store|write|add|keep|persist|remember) [^.!?\n]{0,60}?(?:to|in|into) your (?:long-term |persistent |permanent )?memory|remember (?:this |that |the following )?(?:for|in) (?:all|every|each|any) (?:future|subsequent|later))\b".to_string(),
         ),
         // A tool named for the reader to call.
         (
-            Cue::ToolCall, &["call ", "use ", "invoke", "trigger", "execute"], &["_"],
+            Cue::ToolCall, &["call ", "use ", "invoke", "trigger", "execute"], &["_"], CUE_REACH,
             r"\b(?:call|use|invoke|trigger|execute)(?: the)? [a-z][a-z0-9]*_[a-z0-9_]+\b(?:[^(a-z0-9_]|$)".to_string(),
         ),
         // The agent's own instructions asked for.
         (
             Cue::PromptLeak,
             &["prompt", "instructions", "context window", "system message", "words above", "everything above"],
-            &["print", "reveal", "show", "output", "repeat", "tell", "give", "share", "display", "write", "list", "dump", "leak", "what"],
+            &["print", "reveal", "show", "output", "repeat", "tell", "give", "share", "display", "write", "list", "dump", "leak", "what"], CUE_REACH,
             r"\b(?:print|reveal|show|output|repeat|tell|give|share|display|write out|list|dump|leak|what (?:is|are|was|were))\b[^.!?\n]{0,40}?\b(?:(?:your|the) (?:initial |original |hidden |secret |system |full |exact |internal |developer |operating |first )+(?:instructions|prompt|message|rules|guidelines)|(?:the )?(?:hidden|system|initial|original) prompt|(?:everything|all|the contents?) (?:in|of) your context(?: window)?|the (?:words|text|everything) above|everything above|the (?:exact )?instructions you (?:were|have been) given)\b".to_string(),
         ),
         (
             Cue::PromptLeak,
             &["systemanweisung", "instructions syst", "instrucciones del sistema", "istruzioni di sistema"],
-            &[],
+            &[], CUE_REACH,
             r"systemanweisungen|instructions syst[eè]me|instrucciones del sistema|istruzioni di sistema".to_string(),
         ),
         // Data worth stealing.
         (
             Cue::SensitiveData,
             &["api key", "credential", "password", "secret", "token", "private key", "cookie", "customer", "personal data", "user data", "history", "environment variable", ".env"],
-            &["send", "forward", "mail", "share", "post", "upload", "transfer", "submit", "leak", "exfiltrate", "paste", "copy", "publish", "deliver", "export", "call ", "use ", "invoke", "wire", "dm "],
+            &["send", "forward", "mail", "share", "post", "upload", "transfer", "submit", "leak", "exfiltrate", "paste", "copy", "publish", "deliver", "export", "call ", "use ", "invoke", "wire", "dm "], CUE_REACH,
             r"\b(?:api keys?|credentials|passwords?|secrets|access tokens?|auth tokens?|private keys?|session cookies?|customer (?:emails|e-mails|data|list|records|details)|personal data|user data|(?:conversation|chat|browsing|order|transaction) history|environment variables)\b|\.env\b".to_string(),
         ),
         // "the instructions you were given".
         (
-            Cue::TaskSwitch, &["instructions", "prompt"], &["you were", "you have been", "you are"],
+            Cue::TaskSwitch, &["instructions", "prompt"], &["you were", "you have been", "you are"], CUE_REACH,
             r"\b(?:instructions|rules|guidelines|system prompt|prompt) (?:that )?you (?:were|have been|are) (?:given|told|assigned|following)\b".to_string(),
         ),
     ];
     let mut cues = Vec::with_capacity(sources.len());
     let mut by_anchor: Vec<Vec<usize>> = vec![Vec::new(); CUE_WORDS.len()];
-    for (i, (cue, anchors, needs, source)) in sources.into_iter().enumerate() {
+    for (i, (cue, anchors, needs, back, source)) in sources.into_iter().enumerate() {
         let regex = Regex::new(&source);
         #[cfg(test)]
         if let Err(e) = &regex {
             eprintln!("pattern {i}: {e}");
         }
-        cues.push(Pattern { cue, needs, regex: regex.ok()? });
+        cues.push(Pattern { cue, needs, back, regex: regex.ok()? });
         for anchor in anchors {
             let at = CUE_WORDS.iter().position(|w| w == anchor);
             #[cfg(test)]
@@ -620,18 +628,17 @@ fn find_with(p: &Patterns, text: &str) -> Option<Finding> {
     // Windows already read for each pattern, so anchors close together do not read the same text again.
     let mut read_to = vec![0usize; p.cues.len()];
     for anchor in p.anchors.find_overlapping_iter(&lower) {
-        let from = floor(&lower, anchor.start().saturating_sub(CUE_REACH));
         let to = ceil(&lower, anchor.end() + CUE_REACH);
         for &i in p.by_anchor.get(anchor.pattern().as_usize()).into_iter().flatten() {
-            let Some(Pattern { cue, needs, regex }) = p.cues.get(i) else { continue };
+            let Some(Pattern { cue, needs, back, regex }) = p.cues.get(i) else { continue };
+            let from = floor(&lower, anchor.start().saturating_sub(*back));
             // The part already read is read again only as far as a match can reach back into it.
             let start = from.max(read_to[i].saturating_sub(OVERLAP));
             if start >= to {
                 continue;
             }
-            // Line-start patterns need to see where the line starts.
-            let start =
-                lower.get(..start).and_then(|b| b.rfind('\n')).map_or(from.min(start), |nl| nl.max(from).min(start));
+            // Line-start patterns need to see where a line in the reach starts.
+            let start = lower.get(from..start).and_then(|b| b.rfind('\n')).map_or(start, |nl| from + nl);
             let Some(window) = lower.get(start..to) else { continue };
             read_to[i] = to;
             if !needs.is_empty() && !needs.iter().any(|w| window.contains(w)) {
