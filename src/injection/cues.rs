@@ -250,6 +250,9 @@ fn patterns() -> Option<&'static Patterns> {
     BUILT.get_or_init(build).as_ref()
 }
 
+/// A cue pattern as written: its cue, anchor words, needed words, reach back from the anchor, and source.
+type Source = (Cue, &'static [&'static str], &'static [&'static str], usize, String);
+
 fn build() -> Option<Patterns> {
     let anchors =
         // A DFA: one table lookup per byte, since the anchor pass reads every string the scan gets.
@@ -367,7 +370,7 @@ fn build() -> Option<Patterns> {
     ];
     let n = AI_NOUN;
     let v = ACTION_VERBS;
-    let sources: Vec<(Cue, &[&str], &[&str], usize, String)> = vec![
+    let sources: Vec<Source> = vec![
         // "… to you, AI model developed by Google", "to you, Claude".
         (Cue::Addressed, &["to you"], &["ai", "a.i.", "llm", "language model", "bot", "gpt", "claude", "gemini", "copilot", "llama", "mistral", "mixtral", "command r", "model", "automated"], CUE_REACH, format!(r"\bto you,? (?:the |an? |my |our |dear )?(?:[\w.+-]+ ){{0,2}}?{n}\b")),
         // "Note to the AI agent", "Attention assistant:", "Instructions for automated analysis software".
