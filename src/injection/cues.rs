@@ -8,10 +8,11 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex_lite::Regex;
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 /// What a cue says about the text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cue {
     /// Addressed to an AI: "to you, AI model", "Note to the assistant", "if you are an AI".
     Addressed,
@@ -210,6 +211,8 @@ pub const CUE_WORDS: &[&str] = &[
 const CUE_REACH: usize = 100;
 /// How far a match may reach back into the part of the text a pattern has already read.
 const OVERLAP: usize = 48;
+/// How far an action or directive may reach back into text already read for one.
+const ACTION_OVERLAP: usize = 240;
 /// How close two cues of different kinds, or a cue and a directive, must be to count together.
 const PAIR_REACH: usize = 400;
 
@@ -628,6 +631,7 @@ fn find_with(p: &Patterns, text: &str) -> Option<Finding> {
     p.anchors.find(text)?;
     let lower = text.to_ascii_lowercase();
     let mut found: Vec<Found> = Vec::new();
+    let mut seen: HashSet<(Cue, usize)> = HashSet::new();
     // Windows already read for each pattern, so anchors close together do not read the same text again.
     let mut read_to = vec![0usize; p.cues.len()];
     for anchor in p.anchors.find_overlapping_iter(&lower) {
@@ -649,7 +653,7 @@ fn find_with(p: &Patterns, text: &str) -> Option<Finding> {
             }
             for m in regex.find_iter(window) {
                 let (s, e) = (start + m.start(), start + m.end());
-                if !found.iter().any(|f| f.cue == *cue && f.start == s) {
+                if seen.insert((*cue, s)) {
                     found.push(Found { cue: *cue, start: s, end: e });
                 }
             }
@@ -689,22 +693,36 @@ fn find_with(p: &Patterns, text: &str) -> Option<Finding> {
     // A cue with an instruction near it: an action on data or a destination, or (except for the cues ordinary
     // notes, mail, notices and documentation have too: to-do items, the reader's work, tool names, authority)
     // any directive.
+    // Each check reads a stretch of text once (with an overlap as long as its matches), however many cues
+    // lie close together, so text dense with cues costs no more than a pass per check.
+    let mut read_to = [0usize; 3];
     for f in &found {
         let from = floor(&lower, f.start.saturating_sub(PAIR_REACH / 2));
         let to = ceil(&lower, f.end + PAIR_REACH);
-        let Some(window) = lower.get(from..to) else { continue };
+        let mut window = |check: usize| {
+            let start = floor(&lower, from.max(read_to[check].saturating_sub(ACTION_OVERLAP)));
+            let already = read_to[check] >= to;
+            read_to[check] = read_to[check].max(to);
+            if already {
+                None
+            } else {
+                lower.get(start..to)
+            }
+        };
         let acts = if f.cue == Cue::SensitiveData {
             // Security advice tells people what never to send; an attack does not negate its action.
-            p.exfil.find_iter(window).any(|m| {
-                let before = window.get(floor(window, m.start().saturating_sub(40))..m.start()).unwrap_or("");
-                !["never", "not ", "n't ", "no one", "nobody"].iter().any(|n| before.contains(n))
+            window(0).is_some_and(|w| {
+                p.exfil.find_iter(w).any(|m| {
+                    let before = w.get(floor(w, m.start().saturating_sub(40))..m.start()).unwrap_or("");
+                    !["never", "not ", "n't ", "no one", "nobody"].iter().any(|n| before.contains(n))
+                })
             })
         } else {
-            p.action.is_match(window)
+            window(1).is_some_and(|w| p.action.is_match(w))
         };
         let weak =
             matches!(f.cue, Cue::TodoItem | Cue::AgentContext | Cue::ToolCall | Cue::SensitiveData | Cue::Authority);
-        let directs = !weak && p.directive.is_match(window);
+        let directs = !weak && window(2).is_some_and(|w| p.directive.is_match(w));
         if acts || directs {
             return Some(Finding { marker: f.cue == Cue::RoleMarker, start: f.start });
         }
@@ -719,6 +737,15 @@ mod tests {
     #[test]
     fn every_pattern_builds_and_every_anchor_is_a_cue_word() {
         assert!(patterns().is_some());
+    }
+
+    #[test]
+    fn text_dense_with_cues_is_read_in_linear_time() {
+        // Cues that never combine, thousands of times: each check still reads the text about once.
+        let text = "Use snake_case names. Your order history is in your account. TODO: check the docs. ".repeat(500);
+        let started = std::time::Instant::now();
+        assert_eq!(find(&text), Some(None));
+        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
     }
 
     #[test]
