@@ -33,13 +33,16 @@ export function registerDeleteTripwire(filter, guard) {
 		const store = guard.requestContext.getStore();
 		if (!store) return payload;
 		const keys = Array.isArray(payload) ? payload : [payload];
+		// Rows deleted by earlier events of the same call count toward its per-call limit.
+		const deletedBefore = store.deletedRows ?? 0;
 		for (const collection of collectionsOf(keys, meta ?? {})) {
-			const verdict = guard.judgeDelete(String(collection ?? '*'), keys.length);
+			const verdict = guard.judgeDelete(String(collection ?? '*'), keys.length, deletedBefore);
 			if (!verdict.allowed) {
 				store.tripped = verdict;
 				throw denialError(verdict);
 			}
 		}
+		store.deletedRows = deletedBefore + keys.length;
 		return payload;
 	};
 	for (const event of DELETE_EVENTS) filter(event, judge);

@@ -298,8 +298,8 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 		},
 
 		/** The second layer's question to the core, for a delete seen inside an MCP request. */
-		judgeDelete(collection, keyCount) {
-			const answer = core.guard.judgeDeleteEvent(collection, keyCount);
+		judgeDelete(collection, keyCount, deletedBefore = 0) {
+			const answer = core.guard.judgeDeleteEvent(collection, keyCount, deletedBefore);
 			if (answer.error) return { allowed: false, ...FAIL_CLOSED.internalError, reason: `${FAIL_CLOSED.internalError.reason}: ${answer.error.message}` };
 			return answer.ok;
 		},

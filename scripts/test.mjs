@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from './build.mjs';
+import { build, checkPrerequisites } from './build.mjs';
 import { ensureDirectus } from './ensure-directus.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,6 +29,7 @@ const testFiles = (dir) =>
 		.sort()
 		.map((f) => join(dir, f));
 
+checkPrerequisites();
 run('cargo', ['test', '--quiet']);
 build();
 ensureDirectus();

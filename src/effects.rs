@@ -4,6 +4,7 @@
 //! `coerceJsonFields` step, nested relational payloads at any depth, and flow operation chains.
 
 use crate::flows::{operation_effect, FlowGraph, OperationEffect};
+use crate::js_number::to_number;
 use crate::message::{json_kind, ToolMode};
 use crate::query_paths::{query_reach, ReadLimit};
 use crate::relations::{DeselectAction, FieldRelation, RelationIndex};
@@ -286,11 +287,16 @@ pub fn coerce_json_fields<'a>(
     args: &'a Map<String, Value>,
 ) -> Result<Cow<'a, Map<String, Value>>, ClassifyError> {
     let mut coerced = Cow::Borrowed(args);
-    for field in ["data", "keys", "query", "headers"] {
+    for (field, shape) in [
+        ("data", "an object or an array of objects"),
+        ("keys", "an array"),
+        ("query", "an object"),
+        ("headers", "an object"),
+    ] {
         if let Some(Value::String(text)) = args.get(field) {
             let parsed = serde_json::from_str::<Value>(text).map_err(|e| ClassifyError::InvalidArgument {
                 tool: tool.to_string(),
-                reason: format!("\"{field}\" is text that the guard cannot read as JSON ({e}); send it as JSON"),
+                reason: format!("\"{field}\" must be {shape}; it is text the guard cannot read as JSON ({e})"),
             })?;
             coerced.to_mut().insert(field.to_string(), parsed);
         }
@@ -449,6 +455,19 @@ fn write_effects(
         }
         if action == "read" {
             read_limit = reach.limit;
+        }
+    }
+    // Read by keys without a limit (or with limit 0), Directus returns as many rows as keys are named.
+    if action == "read" {
+        if let Some(KeyScope::Keys(n)) = effects.first().map(|e| e.keys) {
+            let limit = call.args.get("query").and_then(|q| q.get("limit"));
+            let unlimited = match limit {
+                None | Some(Value::Null) => true,
+                Some(v) => to_number(v) == Some(0.0),
+            };
+            if unlimited && n > 0 {
+                read_limit = Some(ReadLimit::larger(read_limit, ReadLimit::Rows(n)));
+            }
         }
     }
     Ok(ToolEffects { action: Some(action), effects, batch, read_limit })

@@ -3,6 +3,7 @@
 use crate::effects::{classify, ClassifyError, Context, EffectKind, KeyScope, LEGACY_TOOLS};
 use crate::flows::FlowGraph;
 use crate::message::ToolMode;
+use crate::query_paths::ReadLimit;
 use crate::relations::{RelationIndex, SchemaFacts};
 use serde_json::{json, Value};
 
@@ -564,4 +565,22 @@ fn one_to_many_changes_happen_once_per_key_and_many_to_one_changes_once() {
     let call = classify("items", Some(&args), ToolMode::Legacy, &ctx).unwrap();
     let created: Vec<KeyScope> = call.effects.iter().filter(|e| e.kind == EffectKind::Create).map(|e| e.keys).collect();
     assert_eq!(created, vec![KeyScope::Keys(3), KeyScope::Keys(3)]);
+}
+
+#[test]
+fn a_read_by_keys_without_a_limit_reads_one_row_per_key() {
+    let rel = relations();
+    let ctx = Context { relations: &rel, flows: None };
+    let limit = |args: Value| classify("items", Some(&args), ToolMode::Legacy, &ctx).unwrap().read_limit;
+    let keys: Vec<u32> = (1..=5000).collect();
+    assert_eq!(limit(json!({"action": "read", "collection": "articles", "keys": keys})), Some(ReadLimit::Rows(5000)));
+    assert_eq!(
+        limit(json!({"action": "read", "collection": "articles", "keys": keys, "query": {"limit": 0}})),
+        Some(ReadLimit::Rows(5000))
+    );
+    assert_eq!(
+        limit(json!({"action": "read", "collection": "articles", "keys": keys, "query": {"limit": 10}})),
+        Some(ReadLimit::Rows(10))
+    );
+    assert_eq!(limit(json!({"action": "read", "collection": "articles"})), None);
 }

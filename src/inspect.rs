@@ -273,9 +273,13 @@ fn judged(
 
 /// The second layer: a delete that Directus is about to run inside an MCP request (a filter hook saw it).
 /// Anything the request-level check missed is caught here.
+/// `deleted_before` counts the rows earlier delete events of the same MCP call removed: rows left out of a
+/// replace array or matched by a query are known only here, so the per-call limit on changed rows is
+/// checked here for them too.
 pub fn judge_delete_event(
     collection: &str,
     key_count: Option<u64>,
+    deleted_before: u64,
     settings: &Result<Settings, SettingsError>,
 ) -> Verdict {
     let effect = Effect::new(
@@ -298,7 +302,21 @@ pub fn judge_delete_event(
     if !settings.guard_enabled {
         return Verdict::allow(Rule::GuardDisabled, "MCP Guard is switched off in Settings → AI");
     }
-    check_deletes(&[effect], settings).unwrap_or_else(|| Verdict::allow(Rule::Allowed, "deletes are allowed here"))
+    if let Some(denied) = check_deletes(&[effect], settings) {
+        return denied;
+    }
+    if let (Some(max), Some(count)) = (settings.caps.max_keys, key_count) {
+        let total = deleted_before.saturating_add(count);
+        if total > max {
+            return Verdict::deny(
+                Rule::KeysCap,
+                format!(
+                    "this call deletes {total} rows in all as Directus runs it (rows left out of a replace array or matched by a query count too), more than the limit of {max} per call"
+                ),
+            );
+        }
+    }
+    Verdict::allow(Rule::Allowed, "deletes are allowed here")
 }
 
 #[cfg(test)]
@@ -431,16 +449,23 @@ mod tests {
     #[test]
     fn the_second_layer_denies_deletes_while_they_are_off() {
         let off = Settings::from_row(&Map::new(), &directory());
-        assert_eq!(judge_delete_event("comments", Some(2), &off).rule, Rule::DeletesDisabled);
+        assert_eq!(judge_delete_event("comments", Some(2), 0, &off).rule, Rule::DeletesDisabled);
         let on = Settings::from_row(
             &json!({"mcp_allow_deletes": true}).as_object().cloned().unwrap_or_default(),
             &directory(),
         );
-        assert!(!judge_delete_event("comments", None, &on).is_denied());
+        assert!(!judge_delete_event("comments", None, 0, &on).is_denied());
         let drafts = json!({"mcp_allow_deletes": true, "mcp_guard_collection_deletes": [{"collection": "drafts", "deletes": "allow"}]});
         let drafts = Settings::from_row(&drafts.as_object().cloned().unwrap_or_default(), &directory());
-        assert!(!judge_delete_event("drafts", Some(1), &drafts).is_denied());
-        assert_eq!(judge_delete_event("articles", Some(1), &drafts).rule, Rule::DeletesDisabledForCollection);
+        assert!(!judge_delete_event("drafts", Some(1), 0, &drafts).is_denied());
+        assert_eq!(judge_delete_event("articles", Some(1), 0, &drafts).rule, Rule::DeletesDisabledForCollection);
+        // The rows earlier events of the call deleted count toward the per-call limit.
+        let capped = json!({"mcp_allow_deletes": true, "mcp_guard_max_keys": 3});
+        let capped = Settings::from_row(&capped.as_object().cloned().unwrap_or_default(), &directory());
+        assert!(!judge_delete_event("comments", Some(2), 1, &capped).is_denied());
+        let v = judge_delete_event("comments", Some(2), 2, &capped);
+        assert_eq!(v.rule, Rule::KeysCap);
+        assert!(v.reason.contains("4 rows"), "{}", v.reason);
     }
 
     #[test]

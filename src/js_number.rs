@@ -168,4 +168,124 @@ mod tests {
             assert_eq!(string_to_number(text), *want, "{text:?}");
         }
     }
+
+    /// Number literals and number-like texts, crossed with signs, exponents, padding and radix prefixes.
+    fn tricky_numbers() -> Vec<String> {
+        let mantissas = [
+            "0",
+            "1",
+            "10",
+            "1.5",
+            ".5",
+            "5.",
+            "00012",
+            "9007199254740991",
+            "9007199254740993",
+            "18446744073709551616",
+            "123456789012345678901234567890",
+            "0.1",
+            "2.2250738585072014e-308",
+            "1.7976931348623157e308",
+            "4.9e-324",
+            "1e-400",
+            "0.30000000000000004",
+            "12345.678901234567890123",
+        ];
+        let exponents = ["", "e0", "E1", "e+2", "e-2", "e21", "e-7", "e308", "e309"];
+        let mut texts = Vec::new();
+        for m in mantissas {
+            for e in exponents {
+                for sign in ["", "-"] {
+                    texts.push(format!("{sign}{m}{e}"));
+                }
+            }
+        }
+        texts
+    }
+
+    fn node_eval(script: &str, input: &[String]) -> Vec<Value> {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let mut child =
+            match Command::new("node").arg("-e").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn() {
+                Ok(c) => c,
+                Err(e) => panic!("node is needed for this differential test: {e}"),
+            };
+        child.stdin.take().unwrap().write_all(&serde_json::to_vec(input).unwrap()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// JSON number literals: JavaScript's `JSON.parse` against serde_json's reading and `to_number`. Node
+    /// answers with the double's exact bits (as text), `invalid` for text that is not JSON, or `infinite`
+    /// past a double's range. serde_json refuses both of those, and the guard then refuses the message.
+    #[test]
+    fn json_numbers_agree_with_json_parse() {
+        let texts = tricky_numbers();
+        let script = "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const b=new DataView(new ArrayBuffer(8));process.stdout.write(JSON.stringify(JSON.parse(s).map(t=>{let n;try{n=JSON.parse(t)}catch{return 'invalid'}if(!Number.isFinite(n))return 'infinite';b.setFloat64(0,n);return b.getBigUint64(0).toString()})))})";
+        let node = node_eval(script, &texts);
+        let mut disagreements = Vec::new();
+        for (text, want) in texts.iter().zip(node) {
+            let got =
+                serde_json::from_str::<Value>(text).ok().and_then(|v| to_number(&v)).map(|n| n.to_bits().to_string());
+            let agree = match (got.as_deref(), want.as_str()) {
+                (None, Some("invalid" | "infinite")) => true,
+                (got, want) => got == want,
+            };
+            if !agree {
+                disagreements.push(format!("{text}: node {want}, guard {got:?}"));
+            }
+        }
+        assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    }
+
+    /// Texts: JavaScript's `Number(text)` against `to_number`.
+    #[test]
+    fn texts_agree_with_number() {
+        let mut texts = tricky_numbers();
+        for extra in [
+            "",
+            " ",
+            " 12 ",
+            "\u{a0}7\u{feff}",
+            "\n1\t",
+            "0x1F",
+            "0X1f",
+            "0b101",
+            "0o17",
+            "-0x10",
+            "+0x10",
+            "0x",
+            "Infinity",
+            "-Infinity",
+            "+Infinity",
+            "infinity",
+            "inf",
+            "NaN",
+            "1e",
+            ".",
+            "1_000",
+            "12abc",
+            "--1",
+            "+-1",
+            "1.2.3",
+            "٣",
+            "１２",
+            "0.0000001",
+            "1e1000",
+            "-0",
+        ] {
+            texts.push(extra.to_string());
+        }
+        let script = "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const b=new DataView(new ArrayBuffer(8));process.stdout.write(JSON.stringify(JSON.parse(s).map(t=>{const n=Number(t);if(Number.isNaN(n))return null;b.setFloat64(0,n);return b.getBigUint64(0).toString()})))})";
+        let node = node_eval(script, &texts);
+        let mut disagreements = Vec::new();
+        for (text, want) in texts.iter().zip(node) {
+            let got = to_number(&Value::String(text.clone())).map(|n| n.to_bits().to_string());
+            if got.as_deref() != want.as_str() {
+                disagreements.push(format!("{text:?}: node {want}, guard {got:?}"));
+            }
+        }
+        assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    }
 }

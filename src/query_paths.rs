@@ -29,7 +29,8 @@ pub enum ReadLimit {
 }
 
 impl ReadLimit {
-    fn larger(a: Option<ReadLimit>, b: ReadLimit) -> ReadLimit {
+    /// The larger of a limit found so far and another.
+    pub fn larger(a: Option<ReadLimit>, b: ReadLimit) -> ReadLimit {
         match (a, b) {
             (Some(ReadLimit::All), _) | (_, ReadLimit::All) => ReadLimit::All,
             (Some(ReadLimit::Rows(x)), ReadLimit::Rows(y)) => ReadLimit::Rows(x.max(y)),
@@ -162,11 +163,30 @@ impl Walker<'_> {
     /// A dotted field path, found at `{at}.{key}`: every segment followed by another one opens its related
     /// collection. Where it was found is written out only for what it reaches: most paths reach nothing.
     fn path(&mut self, collection: &str, path: &str, level: Level, at: &str, key: &str) {
-        let stripped = strip_function(path);
-        if !stripped.contains('.') {
+        if !path.contains(['.', '(']) {
             return;
         }
-        let segments: Vec<&str> = stripped.split('.').map(strip_function).collect();
+        // Directus splits a path at dots outside parentheses (`category_id.json(meta, a.b)`), and some
+        // functions wrap a whole path (`year(author.created)` in groupBy): both readings are followed.
+        let by_depth: Vec<&str> = split_field_path(path).into_iter().map(strip_function).collect();
+        let wrapped: Vec<&str> = strip_function(path).split('.').map(strip_function).collect();
+        for segments in [by_depth, wrapped] {
+            self.segments(collection, &segments, path, level, at, key);
+        }
+    }
+
+    fn segments(&mut self, collection: &str, segments: &[&str], path: &str, level: Level, at: &str, key: &str) {
+        if let [single] = segments {
+            // `count(comments)` counts the related rows: a function over a relational field reads them.
+            if *single != path {
+                for name in level.fields(single) {
+                    for related in self.follow(collection, name) {
+                        self.reach(&related, format!("{at}.{key}: {path}"));
+                    }
+                }
+            }
+            return;
+        }
         let mut here: Vec<String> = vec![collection.to_string()];
         let mut level = level;
         for segment in &segments[..segments.len().saturating_sub(1)] {
@@ -220,6 +240,11 @@ impl Walker<'_> {
                         self.filter(collection, value, at, depth + 1);
                     } else if key.starts_with('_') {
                         // An operator: its operand is a value, not a path.
+                    } else if strip_function(key) != key.as_str() && follow_reverse(key).is_none() {
+                        // `count(comments)` compares a function over the related rows.
+                        for related in self.follow(collection, strip_function(key)) {
+                            self.reach(&related, format!("{at}: {key}"));
+                        }
                     } else if let Some(target) = follow_reverse(key) {
                         self.reach(&target, format!("{at}: {key}"));
                         self.filter(&target, value, at, depth + 1);
@@ -304,13 +329,55 @@ fn strip_function(segment: &str) -> &str {
     }
 }
 
-/// A list of paths given as an array or as comma-separated text.
+/// A list of paths given as an array or as comma-separated text. Directus splits text, and array entries
+/// that hold commas, at commas outside parentheses (`json(a, b)` is one field), and trims each path; the
+/// guard does the same for every list, which for `sort` arrays (not split by Directus) reads more paths
+/// than Directus does, never fewer.
 fn strings(value: Option<&Value>) -> Vec<&str> {
-    match value {
-        Some(Value::String(s)) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect(),
+    let entries: Vec<&str> = match value {
+        Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => vec![],
+        _ => return vec![],
+    };
+    entries.into_iter().flat_map(split_fields).map(str::trim).filter(|s| !s.is_empty()).collect()
+}
+
+/// Directus's `splitFieldPath`: dots at parenthesis depth 0 separate a path's segments.
+fn split_field_path(path: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in path.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            '.' if depth == 0 => {
+                parts.push(&path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
     }
+    parts.push(&path[start..]);
+    parts
+}
+
+/// Directus's `splitFields`: commas at parenthesis depth 0 separate fields.
+fn split_fields(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
 }
 
 /// `limit` as Directus reads it: a JavaScript number, where -1 means every row. A value Directus would not
@@ -454,5 +521,19 @@ mod tests {
         assert_eq!(limit(r#"{"limit": -5}"#), Some(ReadLimit::All));
         assert_eq!(limit(r#"{"limit": 2.0E1}"#), Some(ReadLimit::Rows(20)));
         assert_eq!(limit(r#"{"limit": null}"#), None);
+    }
+
+    #[test]
+    fn field_lists_are_split_and_trimmed_as_directus_splits_them() {
+        assert_eq!(reached("articles", json!({"fields": ["id,comments.body"]})), vec!["comments"]);
+        assert_eq!(reached("articles", json!({"fields": [" author.email "]})), vec!["directus_users"]);
+        assert_eq!(reached("articles", json!({"sort": "id, -author.email"})), vec!["directus_users"]);
+        assert_eq!(reached("articles", json!({"groupBy": ["id,author.email"]})), vec!["directus_users"]);
+        assert_eq!(reached("articles", json!({"aggregate": {"count": "id,comments.id"}})), vec!["comments"]);
+        // A function over a relational field reads the related rows.
+        assert_eq!(reached("articles", json!({"fields": ["count(comments)"]})), vec!["comments"]);
+        assert_eq!(reached("articles", json!({"filter": {"count(comments)": {"_gt": 0}}})), vec!["comments"]);
+        assert_eq!(reached("articles", json!({"fields": ["author.json(profile, a.b)"]})), vec!["directus_users"]);
+        assert_eq!(split_fields("a,json(b, c.d),e"), vec!["a", "json(b, c.d)", "e"]);
     }
 }

@@ -348,8 +348,9 @@ impl Guard {
 
     /// The second layer: may this delete, seen by a filter hook inside an MCP request, go ahead?
     #[wasm_bindgen(js_name = judgeDeleteEvent)]
-    pub fn judge_delete_event(&self, collection: &str, key_count: Option<u32>) -> JsValue {
-        let verdict = judge_delete_event(collection, key_count.map(u64::from), &self.settings);
+    pub fn judge_delete_event(&self, collection: &str, key_count: Option<u32>, deleted_before: u32) -> JsValue {
+        let verdict =
+            judge_delete_event(collection, key_count.map(u64::from), u64::from(deleted_before), &self.settings);
         to_js(&Answer::Ok(json!({
             "allowed": !verdict.is_denied(),
             "rule": verdict.rule.id(),

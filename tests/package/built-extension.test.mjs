@@ -176,7 +176,7 @@ test("a read's row has the outcome of the answer sent, small or large", async ()
 });
 
 test('when the audit row cannot be written, a write is refused and a read is not', async () => {
-	const loaded = load({ failInserts: true });
+	load({ failInserts: true });
 	const write = await through(app, fakeRequest(call('items', { action: 'create', collection: 'articles', data: { title: 'x' } })));
 	assert.equal(write.nextCalled, false);
 	assert.equal(JSON.parse(write.json.result.content[0].text)[0].rule, 'audit.write-failed');
@@ -311,7 +311,7 @@ test('a settings read that a change overtook is done again before a call is judg
 });
 
 test('invalid settings fail closed with the reason', async () => {
-	const loaded = load({ settingsRow: { mcp_guard_enabled: 'sometimes' } });
+	load({ settingsRow: { mcp_guard_enabled: 'sometimes' } });
 	const { json, nextCalled } = await through(app, fakeRequest(call('items', { action: 'read', collection: 'articles' })));
 	assert.equal(nextCalled, false);
 	const error = JSON.parse(json.result.content[0].text)[0];
@@ -320,7 +320,7 @@ test('invalid settings fail closed with the reason', async () => {
 });
 
 test('with no live guard the trampoline refuses everything', async () => {
-	const loaded = load();
+	load();
 	emitter.offAll();
 	const { json, nextCalled } = await through(app, fakeRequest(call('items', { action: 'read', collection: 'articles' })));
 	assert.equal(nextCalled, false);
@@ -350,7 +350,7 @@ test('through an emitter without a listener list, the trampoline asks emitFilter
 });
 
 test('trigger-flow is judged by the flow graph read from the database', async () => {
-	const loaded = load({ flows: [{ id: 'f1' }], operations: [{ id: 'o1', flow: 'f1', type: 'exec', options: '{"code":"module.exports = () => 1"}' }] });
+	load({ flows: [{ id: 'f1' }], operations: [{ id: 'o1', flow: 'f1', type: 'exec', options: '{"code":"module.exports = () => 1"}' }] });
 	const { json } = await through(app, fakeRequest(call('trigger-flow', { id: 'f1', collection: 'articles' })));
 	const error = JSON.parse(json.result.content[0].text)[0];
 	assert.equal(error.rule, 'exfiltration.script');
