@@ -34,7 +34,9 @@ fn main() {
         for line in text.lines() {
             if let Some((answer, passage)) = line.split_once('\t') {
                 let text = passage.replace("[MASK]", answer);
-                samples.push(serde_json::json!({"family": "benign/garak-prose (cache)", "injection": false, "text": text}));
+                samples.push(
+                    serde_json::json!({"family": "benign/garak-prose (cache)", "injection": false, "text": text}),
+                );
             }
         }
         splits.insert("benign/garak-prose (cache)".into(), Value::from("benign"));
@@ -127,10 +129,8 @@ fn main() {
     println!("  {:<36} {:>6.2}%  {:>3}/{:<3}", "(all)", 100.0 * fp as f64 / n as f64, fp, n);
     let _ = (elapsed, benign_time);
     // Timing on a shared machine moves between runs: the best of several rounds over the same texts counts.
-    let samples: Vec<(&str, bool)> = samples
-        .iter()
-        .map(|s| (s["text"].as_str().unwrap_or(""), s["injection"].as_bool().unwrap_or(false)))
-        .collect();
+    let samples: Vec<(&str, bool)> =
+        samples.iter().map(|s| (s["text"].as_str().unwrap_or(""), s["injection"].as_bool().unwrap_or(false))).collect();
     let best = |injection: bool| {
         (0..7)
             .map(|_| {

@@ -441,7 +441,7 @@ for (const [i, f] of locales.entries()) {
   f.seed(100 + i);
   for (let j = 0; j < 8; j++) {
     const name = f.person.fullName();
-    out.tickets.push(`${f.commerce.productName()} — ${f.commerce.price()} — ${f.location.streetAddress()}, ${f.location.city()} — ${name} <${f.internet.email()}> — ${f.date.recent().toISOString()}`);
+    out.tickets.push(`${f.commerce.productName()} — ${f.commerce.price()} — ${f.location.streetAddress()}, ${f.location.city()} — ${name} <${f.internet.email()}> — ${f.date.recent({ days: 30, refDate: '2026-11-01T00:00:00Z' }).toISOString()}`);
     out.html.push(`<article><h2>${f.commerce.productName()}</h2><p>${f.commerce.productDescription()}</p><ul><li>${f.commerce.productMaterial()}</li><li>${f.color.human()}</li></ul><a href="${f.internet.url()}/products/${f.string.alphanumeric(8)}">${f.word.words(2)}</a><img src="${f.image.url()}" alt="${f.word.words(3)}"></article>`);
   }
 }
