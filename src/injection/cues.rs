@@ -1,7 +1,8 @@
 //! Structural cues of text written for an AI agent rather than for a person: who it addresses, whose
 //! authority it claims, whether it tries to change the agent's task, fake role or system markers, and what it
 //! tells the reader to do. No single cue is an injection (a help page is full of imperatives, a review may
-//! mention an assistant); two kinds close together are.
+//! mention an assistant): two kinds close together are, and so is a cue with an action on data or, for the
+//! cues ordinary text rarely has, a directive to the reader near it ([`find`]).
 //!
 //! Every cue that can start a finding contains one of [`CUE_WORDS`], found in one pass; the slower
 //! checks only read a window around each of them, so text without those words costs one automaton pass.
@@ -14,9 +15,10 @@ use std::sync::OnceLock;
 /// What a cue says about the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cue {
-    /// Addressed to an AI: "to you, AI model", "Note to the assistant", "if you are an AI".
+    /// Addressed to an AI: "to you, AI model", "Note to the AI assistant", "if you are an AI".
     Addressed,
-    /// Claims the authority of the user, developer or system: "message from the user", "approved by admin".
+    /// Claims the authority of the user, developer or system: "message from the developer", "the user has
+    /// authorized", "approved by admin". Notices claim authority too, so it needs an action or another cue.
     Authority,
     /// Tries to change the agent's task: "before you solve the task I gave you", "your new task is".
     TaskSwitch,
