@@ -909,6 +909,8 @@ mod tests {
             "Your next task is to collect ten coins. Press X to jump.",
             "Stop what you're doing and read this: our summer sale starts today!",
             "Hi assistant, could you book the meeting room for Tuesday and send the invite to the team?",
+            "const agent = new Agent({\n  system: 'You are an agent with a shell.',\n  tools: { shell },\n});\nfunction run() {\n  return agent.run();\n}",
+            "build:\n  system: linux\n  arch: x64\nsteps:\n  - run: npm test",
         ] {
             assert!(signals(text).is_empty(), "{text}: {:?}", signals(text));
         }

@@ -25,8 +25,11 @@ pub enum Cue {
     /// A task inserted as a to-do item: "TODO: send …". Ordinary notes have these too, so it needs an action
     /// on data or a destination to count.
     TodoItem,
-    /// A fake role or system marker: "###(system_message)", "[system]", "SYSTEM:", forged chat turns.
+    /// A fake role or system marker: "###(system_message)", "[system]", forged chat turns.
     RoleMarker,
+    /// A role label at a line start: "SYSTEM:", "Admin message:". Code and configuration have `system:` keys,
+    /// so it needs an instruction on its own line, an action or another cue.
+    RoleLine,
     /// Speaks of the reader's own work as an agent's: "before you reply", "when you summarize this",
     /// "in every future reply". Ordinary mail says such things too, so it needs an action to count.
     AgentContext,
@@ -475,7 +478,7 @@ fn build() -> Option<Patterns> {
             r"\(\s*(?:system|sys|admin|system[ _-]?(?:message|msg|prompt|note|override))\s*\)".to_string(),
         ),
         (
-            Cue::RoleMarker, &["sys", "admin", "developer", "instruction"], &[":"], CUE_REACH,
+            Cue::RoleLine, &["sys", "admin", "developer", "instruction"], &[":"], CUE_REACH,
             r"(?m)^[ \t]*(?:#+[ \t]*|\*\*|>[ \t]*|-{2,}[ \t]*)?(?:system|system message|system prompt|system note|system instruction|system override|admin|administrator|admin message|admin request|developer|developer message|developer note|core instruction|sys)[ \t]*(?:\*\*)?[ \t]*:".to_string(),
         ),
         (
@@ -493,7 +496,7 @@ fn build() -> Option<Patterns> {
         ),
         // A system note in German, French, Spanish or Italian.
         (
-            Cue::RoleMarker, &["sys", "sistema"], &[":"], CUE_REACH,
+            Cue::RoleLine, &["sys", "sistema"], &[":"], CUE_REACH,
             r"(?m)^[ \t]*(?:#+[ \t]*|\*\*)?(?:systemhinweis|systemnachricht|systemmeldung|note (?:du )?syst[eè]me|message (?:du )?syst[eè]me|nota del sistema|mensaje del sistema|nota di sistema|messaggio di sistema)[ \t]*(?:\*\*)?[ \t]*:".to_string(),
         ),
         // The reader's own work as an agent's.
@@ -669,14 +672,18 @@ fn find_with(p: &Patterns, text: &str) -> Option<Finding> {
         return Some(Finding { marker: false, start: f.start });
     }
     // A role marker followed at once by an instruction.
-    for f in found.iter().filter(|f| f.cue == Cue::RoleMarker) {
+    for f in found.iter().filter(|f| matches!(f.cue, Cue::RoleMarker | Cue::RoleLine)) {
         let after = lower.get(f.end..ceil(&lower, f.end + 80)).unwrap_or("");
         if p.after_marker.is_match(after) {
             return Some(Finding { marker: true, start: f.start });
         }
     }
     // Two kinds of cue close together (a to-do item counts as a task switch here).
-    let kind = |c: Cue| if c == Cue::TodoItem { Cue::TaskSwitch } else { c };
+    let kind = |c: Cue| match c {
+        Cue::TodoItem => Cue::TaskSwitch,
+        Cue::RoleLine => Cue::RoleMarker,
+        c => c,
+    };
     for (i, a) in found.iter().enumerate() {
         for b in found.iter().skip(i + 1) {
             if b.start > a.end + PAIR_REACH {
@@ -687,7 +694,7 @@ fn find_with(p: &Patterns, text: &str) -> Option<Finding> {
                 continue;
             }
             if kind(a.cue) != kind(b.cue) {
-                let marker = a.cue == Cue::RoleMarker || b.cue == Cue::RoleMarker;
+                let marker = kind(a.cue) == Cue::RoleMarker || kind(b.cue) == Cue::RoleMarker;
                 return Some(Finding { marker, start: a.start });
             }
         }
@@ -722,11 +729,19 @@ fn find_with(p: &Patterns, text: &str) -> Option<Finding> {
         } else {
             window(1).is_some_and(|w| p.action.is_match(w))
         };
-        let weak =
-            matches!(f.cue, Cue::TodoItem | Cue::AgentContext | Cue::ToolCall | Cue::SensitiveData | Cue::Authority);
-        let directs = !weak && window(2).is_some_and(|w| p.directive.is_match(w));
+        let weak = matches!(
+            f.cue,
+            Cue::TodoItem | Cue::AgentContext | Cue::ToolCall | Cue::SensitiveData | Cue::Authority | Cue::RoleLine
+        );
+        let directs = if f.cue == Cue::RoleLine {
+            // A role label's directive is on its own line: a `system:` key in code has statements around it.
+            let rest = lower.get(f.end..ceil(&lower, f.end + 200)).unwrap_or("");
+            p.directive.is_match(rest.split('\n').next().unwrap_or(""))
+        } else {
+            !weak && window(2).is_some_and(|w| p.directive.is_match(w))
+        };
         if acts || directs {
-            return Some(Finding { marker: f.cue == Cue::RoleMarker, start: f.start });
+            return Some(Finding { marker: matches!(f.cue, Cue::RoleMarker | Cue::RoleLine), start: f.start });
         }
     }
     None
