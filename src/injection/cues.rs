@@ -378,6 +378,8 @@ fn build() -> Option<Patterns> {
     ];
     let n = AI_NOUN;
     let v = ACTION_VERBS;
+    // What a bracketed role or system marker names: "[system]", "<information>", "[ADMIN REQUEST::".
+    let m = r"(?:system|sys|admin|administrator|developer|instructions?|information|system[ _-]?(?:message|msg|prompt|note|override|instructions?|update|alert)|admin[ _-]?(?:request|message|note|override|command)|developer[ _-]?(?:message|note|mode|instructions?)|end of (?:session|conversation|context|document|input|user input|untrusted (?:content|input|data)))";
     let sources: Vec<Source> = vec![
         // "… to you, AI model developed by Google", "to you, Claude".
         (Cue::Addressed, &["to you"], &["ai", "a.i.", "llm", "language model", "bot", "gpt", "claude", "gemini", "copilot", "llama", "mistral", "mixtral", "command r", "model", "automated"], CUE_REACH, format!(r"\bto you,? (?:the |an? |my |our |dear )?(?:[\w.+-]+ ){{0,2}}?{n}\b")),
@@ -471,7 +473,7 @@ fn build() -> Option<Patterns> {
         ),
         (
             Cue::RoleMarker, &["sys", "admin", "developer", "instruction", "information", "end of"], &["[", "<", "{"], 8,
-            r"[\[<{]\s*/?\s*(?:system|sys|admin|administrator|developer|instructions?|information|system[ _-]?(?:message|msg|prompt|note|override|instructions?|update|alert)|admin[ _-]?(?:request|message|note|override|command)|developer[ _-]?(?:message|note|mode|instructions?)|end of (?:session|conversation|context|document|input|user input|untrusted (?:content|input|data)))\s*(?:::?|\]|>|\})".to_string(),
+            format!(r"\[\s*/?\s*{m}\s*(?:::?|\])|<\s*/?\s*{m}\s*>|\{{\s*{m}\s*\}}"),
         ),
         (
             Cue::RoleMarker, &["sys", "admin"], &["("], 8,
