@@ -133,7 +133,7 @@ function warmUp(rounds) {
 	const context = JSON.parse(samples.ok.context);
 	const guard = new Guard();
 	try {
-		for (const loaded of [guard.setSchema(schema), guard.setSettings('{}')]) if (loaded.error) throw new Error(loaded.error.message);
+		for (const loaded of [guard.setSchema(schema), guard.setSettings('{}'), guard.setFlows('{}')]) if (loaded.error) throw new Error(loaded.error.message);
 		const [messageBytes, answerBytes] = [messages, answers].map((texts) => texts.map((text) => Buffer.from(text, 'utf8')));
 		const calls = requestCalls(guard);
 		for (let round = 0; round < rounds; round++) {

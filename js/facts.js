@@ -1,6 +1,8 @@
 // What the core asks the database for before it can judge some calls. Flow operations run with events off,
-// so reading the flow graph before a call is the only moment their effects can be seen; the folder of a
-// file decides whether the assets tool may return its contents.
+// so reading the flow graph before a call is the only moment their effects can be seen, and any call that
+// reads or writes data may set off event flows; the folder of a file decides whether the assets tool may
+// return its contents.
+import { createFreshness } from './freshness.js';
 
 function parseOptions(options) {
 	if (typeof options !== 'string') return options ?? null;
@@ -11,13 +13,69 @@ function parseOptions(options) {
 	}
 }
 
-/** Every flow and operation, for a call that runs or writes flows. */
+/** Every flow (with its trigger, for event flows) and operation. */
 export async function loadFlowGraph(database) {
 	const [flows, operations] = await Promise.all([
-		database.select('id', 'name').from('directus_flows'),
+		database.select('id', 'name', 'status', 'trigger', 'options').from('directus_flows'),
 		database.select('id', 'flow', 'type', 'options').from('directus_operations'),
 	]);
-	return { flows, operations: operations.map((op) => ({ ...op, options: parseOptions(op.options) })) };
+	const parsed = (rows) => rows.map((row) => ({ ...row, options: parseOptions(row.options) }));
+	return { flows: parsed(flows), operations: parsed(operations) };
+}
+
+/** Flow and operation changes made on this instance; other instances' are picked up when the graph grows old. */
+export const FLOW_EVENTS = ['flows', 'operations'].flatMap((scope) => ['create', 'update', 'delete'].map((a) => `${scope}.${a}`));
+
+/**
+ * Keeps the core's flow graph in step with the database, as the settings are kept: read again after a flow
+ * or operation changes here, and when it grows old (on the request's path when it is too old, else ahead of
+ * time once an answer has left).
+ */
+export function createFlowSync(database, core, logger) {
+	const freshness = createFreshness();
+	let loaded = null;
+	let loading = null;
+
+	async function load() {
+		const started = freshness.beginRead();
+		const graph = JSON.stringify(await loadFlowGraph(database));
+		if (!freshness.isCurrent(started)) return load();
+		if (graph !== loaded) {
+			const answer = core.guard.setFlows(graph);
+			if (answer.error) throw new Error(`the flow graph was refused (${answer.error.message})`);
+			loaded = graph;
+		}
+		freshness.markFresh(started);
+	}
+
+	function reload() {
+		if (!loading) {
+			const current = load().finally(() => {
+				if (loading === current) loading = null;
+			});
+			loading = current;
+		}
+		return loading;
+	}
+
+	return {
+		/** Makes sure the core judges with a flow graph that is not old. */
+		async refresh() {
+			if (!freshness.isFresh()) await reload();
+		},
+		/** When the graph will soon be too old, a function that reads it again once an answer has left. */
+		refreshAhead() {
+			if (!freshness.isDue()) return null;
+			return () => {
+				if (!freshness.isDue()) return;
+				reload().catch((error) => logger.error(`[mcp-guard] could not read the flows ahead of time: ${error?.message}`));
+			};
+		},
+		invalidate() {
+			loading = null;
+			freshness.invalidate();
+		},
+	};
 }
 
 /** The folder (id and name) of a file, or `{missing: true}`. */

@@ -123,7 +123,7 @@ function unfilterableListing(text, message) {
 	return JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32603, message: `MCP Guard could not filter the tool list: ${message}` } });
 }
 
-export function createGuard({ core, settings, audit, schema, database, clock, logger }) {
+export function createGuard({ core, settings, flows, audit, schema, database, clock, logger }) {
 	// Marks what Directus does while serving a mutating MCP call, for the delete tripwire.
 	const requestContext = createRequestContext();
 
@@ -213,8 +213,10 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 	function refreshAfter(req, res) {
 		const syncSchema = schema.syncAhead(req.schema);
 		const readSettings = settings.refreshAhead();
+		const readFlows = flows.refreshAhead();
 		if (syncSchema) res.once('close', syncSchema);
 		if (readSettings) res.once('close', readSettings);
+		if (readFlows) res.once('close', readFlows);
 	}
 
 	return {
@@ -227,7 +229,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 			try {
 				const synced = schema.sync(req.schema);
 				if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
-				await settings.refresh();
+				await Promise.all([settings.refresh(), flows.refresh()]);
 				refreshAfter(req, res);
 				// The record's id and its row's timestamp tell the same time.
 				judgement = await judge(messageBytes(req), contextOf(req, callerOf(req), timestamp.getTime()));
@@ -282,7 +284,7 @@ export function createGuard({ core, settings, audit, schema, database, clock, lo
 		async dryRun(req, message, caller, toolMode) {
 			const synced = schema.sync(req.schema);
 			if (synced.error) throw new Error(`schema facts refused (${synced.error.message})`);
-			await settings.refresh();
+			await Promise.all([settings.refresh(), flows.refresh()]);
 			const judgement = await judge(bytesOf(JSON.stringify(message ?? null)), { ...contextOf(req, caller), tool_mode: toolMode, accepts_json: true });
 			const record = readRecord(judgement.audit);
 			return {

@@ -9,6 +9,7 @@ import { createClock } from './clock.js';
 import { invalidSettingsError } from './fail-closed.js';
 import { createAuditLog, flushOnShutdown } from './audit-log.js';
 import { createSchemaSync, SCHEMA_EVENTS } from './schema-facts.js';
+import { createFlowSync, FLOW_EVENTS } from './facts.js';
 import { registerDeleteTripwire } from './delete-tripwire.js';
 import { provision } from './provision.js';
 import { registerCli } from './cli.js';
@@ -18,11 +19,13 @@ export default defineHook(({ init, filter, action }, context) => {
 	const core = loadCore(logger);
 	const settings = createSettingsSync(database, core, logger);
 	const schema = createSchemaSync(core);
+	const flows = createFlowSync(database, core, logger);
 	const audit = createAuditLog(context, manifest.collections.audit_log);
 	flushOnShutdown(audit, logger);
 	const guard = createGuard({
 		core,
 		settings,
+		flows,
 		audit,
 		schema,
 		database,
@@ -57,6 +60,7 @@ export default defineHook(({ init, filter, action }, context) => {
 	action('settings.update', () => settings.invalidate());
 	for (const event of DIRECTORY_EVENTS) action(event, () => settings.invalidate());
 	for (const event of SCHEMA_EVENTS) action(event, () => schema.invalidate());
+	for (const event of FLOW_EVENTS) action(event, () => flows.invalidate());
 	registerDeleteTripwire(filter, guard);
 	init('cli.before', ({ program }) => registerCli(program, context));
 });

@@ -3,11 +3,12 @@
 //! It follows Directus 12.4's tool definitions (`@directus/api/dist/ai/tools`): both tool modes, the
 //! `coerceJsonFields` step, nested relational payloads at any depth, and flow operation chains.
 
-use crate::flows::{operation_effect, FlowGraph, OperationEffect};
+use crate::flows::FlowGraph;
 use crate::js_number::to_number;
 use crate::message::{json_kind, ToolMode};
 use crate::query_paths::{query_reach, ReadLimit};
 use crate::relations::{DeselectAction, FieldRelation, RelationIndex};
+use crate::template::Trigger;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -26,6 +27,8 @@ pub enum EffectKind {
     HttpRequest,
     /// A flow step runs a script (`target`: the flow, when it is known).
     Script,
+    /// A flow step sends an email (`target`: the recipient as written, `None` when it is not known).
+    Email,
     /// A collection's activity tracking is switched off (`meta.accountability: null`).
     AuditOff,
     /// Something the guard cannot see into, such as an operation type it does not know.
@@ -75,7 +78,10 @@ impl Effect {
     /// be known. HTTP requests, scripts and flow runs name no collection; what they do is judged by kind.
     pub fn reaches_any_collection(&self) -> bool {
         self.collection == ANY_COLLECTION
-            && !matches!(self.kind, EffectKind::HttpRequest | EffectKind::Script | EffectKind::FlowRun)
+            && !matches!(
+                self.kind,
+                EffectKind::HttpRequest | EffectKind::Script | EffectKind::FlowRun | EffectKind::Email
+            )
     }
 
     pub fn new(kind: EffectKind, collection: &str, keys: KeyScope, via: impl Into<String>) -> Effect {
@@ -231,6 +237,32 @@ impl ToolEffects {
 }
 
 fn classify_tool(name: &str, arguments: Option<&Value>, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
+    let mut found = tool_effects(name, arguments, ctx)?;
+    // The tool's reads and writes go through Directus's services, whose events set off event flows: what
+    // those flows do is an effect of this call. (A triggered flow's own steps were followed when it was
+    // read, by their "Emit Events" option; the schema and assets tools emit no item events.)
+    let emits = !matches!(name, "trigger-flow" | "schema" | "assets")
+        && found.effects.iter().any(|e| {
+            matches!(
+                e.kind,
+                EffectKind::Read
+                    | EffectKind::Create
+                    | EffectKind::Update
+                    | EffectKind::Delete
+                    | EffectKind::SchemaChange
+                    | EffectKind::AuditOff
+                    | EffectKind::Unknown
+            )
+        });
+    if emits {
+        let graph = ctx.flows.ok_or(ClassifyError::NeedsFlows)?;
+        let set_off = graph.event_effects(&found.effects, ctx.relations);
+        found.effects.extend(set_off);
+    }
+    Ok(found)
+}
+
+fn tool_effects(name: &str, arguments: Option<&Value>, ctx: &Context) -> Result<ToolEffects, ClassifyError> {
     if !LEGACY_TOOLS.contains(&name) {
         return Err(ClassifyError::UnknownTool { name: name.to_string(), mode: "legacy" });
     }
@@ -473,6 +505,25 @@ fn write_effects(
     Ok(ToolEffects { action: Some(action), effects, batch, read_limit })
 }
 
+/// What one row of a flow step's payload does through its relational fields, judged as an `items` payload
+/// is: `parents` is `Some(rows)` when the payload is applied to rows that exist already (an update by keys or
+/// by query, a singleton), so they can lose related rows; `None` for a new row.
+pub fn payload_effects(
+    relations: &RelationIndex,
+    collection: &str,
+    row: &Value,
+    parents: Option<KeyScope>,
+    path: &str,
+) -> Vec<Effect> {
+    let ctx = Context { relations, flows: None };
+    let mut out = Vec::new();
+    match parents {
+        Some(parents) => walk_fields(&ctx, collection, row, RowState::Existing, parents, path, 0, &mut out),
+        None => walk_row(&ctx, collection, row, RowState::New, path, 0, &mut out),
+    }
+    out
+}
+
 /// Rows reached once for each of `parents` rows.
 fn per_parent(keys: KeyScope, parents: KeyScope) -> KeyScope {
     match (keys, parents) {
@@ -692,7 +743,7 @@ fn operations(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyErr
     Ok(ToolEffects::of(Some(action), effects))
 }
 
-/// What an operation written by this call will do when its flow runs.
+/// What an operation written by this call will do when its flow runs, with the flow's `$trigger` unknown.
 fn operation_effects(
     ctx: &Context,
     kind: &str,
@@ -701,18 +752,8 @@ fn operation_effects(
     flow: Option<&str>,
     out: &mut Vec<Effect>,
 ) -> Result<(), ClassifyError> {
-    let options = options.cloned().unwrap_or(Value::Null);
-    match operation_effect(kind, &options, via, flow) {
-        OperationEffect::Effect(e) => out.push(e),
-        OperationEffect::None => {}
-        OperationEffect::StartsFlow(Some(flow)) => {
-            let graph = ctx.flows.ok_or(ClassifyError::NeedsFlows)?;
-            out.extend(graph.run_effects(&flow));
-        }
-        OperationEffect::StartsFlow(None) => {
-            out.push(Effect::unknown(format!("{via}: starts a flow that is not named literally")))
-        }
-    }
+    let graph = ctx.flows.ok_or(ClassifyError::NeedsFlows)?;
+    out.extend(graph.operation_effects(kind, options.unwrap_or(&Value::Null), via, flow, ctx.relations));
     Ok(())
 }
 
@@ -721,7 +762,10 @@ fn trigger_flow(call: &ToolArgs, ctx: &Context) -> Result<ToolEffects, ClassifyE
     let graph = ctx.flows.ok_or(ClassifyError::NeedsFlows)?;
     let mut effects = vec![Effect::new(EffectKind::FlowRun, "directus_flows", KeyScope::Keys(1), format!("flow {id}"))
         .with_target(Some(id.clone()))];
-    effects.extend(graph.run_effects(&id));
+    // `$trigger.body` is the call's own `{collection, keys, ...data}`: what the flow's steps take from it
+    // is rendered, the rest is unknown.
+    let trigger = Trigger::manual(&id, call.args);
+    effects.extend(graph.run_effects(&id, &trigger, ctx.relations));
     Ok(ToolEffects::of(None, effects))
 }
 

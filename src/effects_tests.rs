@@ -7,6 +7,9 @@ use crate::query_paths::ReadLimit;
 use crate::relations::{RelationIndex, SchemaFacts};
 use serde_json::{json, Value};
 
+/// An instance without flows: no call sets any off.
+static NO_FLOWS: FlowGraph = FlowGraph { flows: Vec::new(), operations: Vec::new() };
+
 /// articles ←(O2M comments, deselect delete)– comments; articles –M2M tags via articles_tags (deselect delete);
 /// articles –O2M notes (nullify); pages –M2A blocks via pages_blocks.
 fn relations() -> RelationIndex {
@@ -31,7 +34,7 @@ fn relations() -> RelationIndex {
 
 fn kinds(name: &str, args: Value) -> Vec<(EffectKind, String)> {
     let rel = relations();
-    let ctx = Context { relations: &rel, flows: None };
+    let ctx = Context { relations: &rel, flows: Some(&NO_FLOWS) };
     classify(name, Some(&args), ToolMode::Legacy, &ctx)
         .unwrap()
         .effects
@@ -60,7 +63,7 @@ fn plain_reads_and_updates_delete_nothing() {
 #[test]
 fn items_delete_is_a_delete_with_its_keys() {
     let rel = relations();
-    let ctx = Context { relations: &rel, flows: None };
+    let ctx = Context { relations: &rel, flows: Some(&NO_FLOWS) };
     let c = classify(
         "items",
         Some(&json!({"action": "delete", "collection": "articles", "keys": [1, 2, 3]})),
@@ -153,7 +156,7 @@ fn singleton_create_is_an_upsert_of_the_existing_row() {
 #[test]
 fn registry_execute_is_judged_by_its_inner_tool() {
     let rel = relations();
-    let ctx = Context { relations: &rel, flows: None };
+    let ctx = Context { relations: &rel, flows: Some(&NO_FLOWS) };
     let c = classify(
         "execute",
         Some(&json!({"name": "items", "input": {"action": "delete", "collection": "articles", "keys": [1]}})),
@@ -173,7 +176,7 @@ fn registry_execute_is_judged_by_its_inner_tool() {
 #[test]
 fn bad_arguments_are_errors_not_guesses() {
     let rel = relations();
-    let ctx = Context { relations: &rel, flows: None };
+    let ctx = Context { relations: &rel, flows: Some(&NO_FLOWS) };
     let err = |name: &str, args: Option<Value>| classify(name, args.as_ref(), ToolMode::Legacy, &ctx).unwrap_err();
     assert_eq!(err("items", Some(json!([1]))), ClassifyError::ArgumentsNotObject("an array"));
     assert_eq!(err("items", None), ClassifyError::ArgumentsNotObject("nothing"));
@@ -192,7 +195,7 @@ fn flow_graph() -> FlowGraph {
     serde_json::from_value(json!({
         "flows": [{"id": "cleanup"}, {"id": "notify"}],
         "operations": [
-            {"id": "op1", "flow": "cleanup", "type": "item-delete", "options": {"collection": "articles", "permissions": "$full"}},
+            {"id": "op1", "flow": "cleanup", "type": "item-delete", "options": {"collection": "articles", "permissions": "$full", "query": {"filter": {"id": {"_gt": 0}}}}},
             {"id": "op2", "flow": "notify", "type": "log", "options": {}}
         ]
     }))
@@ -219,12 +222,12 @@ fn trigger_flow_asks_for_the_flow_graph_then_judges_the_chain() {
 fn writing_a_flow_with_item_delete_is_a_delete() {
     let d = deletes(
         "flows",
-        json!({"action": "create", "data": {"name": "x", "operations": [{"type": "item-delete", "options": {"collection": "articles"}}]}}),
+        json!({"action": "create", "data": {"name": "x", "operations": [{"type": "item-delete", "options": {"collection": "articles", "key": 1}}]}}),
     );
     assert_eq!(d, vec!["articles".to_string()]);
     let d = deletes(
         "operations",
-        json!({"action": "create", "data": {"type": "item-delete", "flow": "f", "options": {"collection": "comments"}}}),
+        json!({"action": "create", "data": {"type": "item-delete", "flow": "f", "options": {"collection": "comments", "key": "1,2"}}}),
     );
     assert_eq!(d, vec!["comments".to_string()]);
 }
@@ -249,7 +252,7 @@ fn schema_tools_name_the_collections_they_change() {
 #[test]
 fn key_scopes_are_counted() {
     let rel = relations();
-    let ctx = Context { relations: &rel, flows: None };
+    let ctx = Context { relations: &rel, flows: Some(&NO_FLOWS) };
     let by_query = classify(
         "items",
         Some(&json!({"action": "update", "collection": "articles", "data": {"t": 1}})),
@@ -393,7 +396,7 @@ mod properties {
         #[test]
         fn with_deletes_off_a_payload_is_denied_exactly_when_it_deletes(payload in level()) {
             let rel = relations();
-            let ctx = Context { relations: &rel, flows: None };
+            let ctx = Context { relations: &rel, flows: Some(&NO_FLOWS) };
             let args = json!({"action": "update", "collection": "articles", "keys": [1], "data": to_json(&payload, false)});
             let call = classify("items", Some(&args), ToolMode::Legacy, &ctx).map_err(|e| TestCaseError::fail(e.to_string()))?;
             let decision = judge(&call, &settings(json!({})), None);
@@ -410,7 +413,7 @@ mod properties {
         ) {
             let rel = relations();
             let graph = flow_graph();
-            let ctx = Context { relations: &rel, flows: Some(&graph) };
+            let ctx = Context { relations: &rel, flows: Some(&NO_FLOWS) };
             let (name, mode, sent) = if registry {
                 ("execute", ToolMode::Registry, json!({"name": tool, "input": args}))
             } else {
@@ -429,7 +432,7 @@ mod properties {
         #[test]
         fn arbitrary_arguments_never_panic(text in "\\PC{0,200}", name in prop::sample::select(vec!["items", "files", "flows", "operations", "collections", "fields", "relations", "trigger-flow", "execute", "schema"])) {
             let rel = relations();
-            let ctx = Context { relations: &rel, flows: None };
+            let ctx = Context { relations: &rel, flows: Some(&NO_FLOWS) };
             let args: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
             let _ = classify(name, Some(&args), ToolMode::Legacy, &ctx);
             let _ = classify(name, Some(&args), ToolMode::Registry, &ctx);
@@ -517,7 +520,7 @@ mod properties {
         #[test]
         fn caps_count_every_row_of_a_nested_payload(p in payload(), parents in 1u64..4) {
             let rel = relations();
-            let ctx = Context { relations: &rel, flows: None };
+            let ctx = Context { relations: &rel, flows: Some(&NO_FLOWS) };
             let keys: Vec<u64> = (1..=parents).collect();
             let args = json!({"action": "update", "collection": "articles", "keys": keys, "data": payload_json(&p, &mut 0)});
             let call = classify("items", Some(&args), ToolMode::Legacy, &ctx).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -556,7 +559,7 @@ fn every_value_directus_reads_as_a_replace_is_judged_as_one() {
 #[test]
 fn one_to_many_changes_happen_once_per_key_and_many_to_one_changes_once() {
     let rel = relations();
-    let ctx = Context { relations: &rel, flows: None };
+    let ctx = Context { relations: &rel, flows: Some(&NO_FLOWS) };
     let args =
         json!({"action": "update", "collection": "comments", "keys": [1, 2, 3], "data": {"article": {"title": "new"}}});
     let call = classify("items", Some(&args), ToolMode::Legacy, &ctx).unwrap();
@@ -570,7 +573,7 @@ fn one_to_many_changes_happen_once_per_key_and_many_to_one_changes_once() {
 #[test]
 fn a_read_by_keys_without_a_limit_reads_one_row_per_key() {
     let rel = relations();
-    let ctx = Context { relations: &rel, flows: None };
+    let ctx = Context { relations: &rel, flows: Some(&NO_FLOWS) };
     let limit = |args: Value| classify("items", Some(&args), ToolMode::Legacy, &ctx).unwrap().read_limit;
     let keys: Vec<u32> = (1..=5000).collect();
     assert_eq!(limit(json!({"action": "read", "collection": "articles", "keys": keys})), Some(ReadLimit::Rows(5000)));

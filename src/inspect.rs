@@ -28,6 +28,9 @@ pub struct Request<'a> {
     pub accepts_json: bool,
     /// The caller's time in the working hours' time zone, when working hours are set.
     pub local_time: Option<LocalTime>,
+    /// The flow graph the JS side keeps in step, when it has one: every call that reads or writes data may
+    /// set off event flows.
+    pub flows: Option<&'a FlowGraph>,
 }
 
 /// Crosses to JS as JSON on every call. Empty members are left out (JS reads them as absent), because in
@@ -149,7 +152,7 @@ pub struct LoadedFacts {
 }
 
 pub fn inspect(req: &Request, relations: &RelationIndex, loaded: &LoadedFacts) -> Inspection {
-    let flows = loaded.flows.as_ref();
+    let flows = loaded.flows.as_ref().or(req.flows);
     if !req.accepts_json {
         let verdict = Verdict::deny(
             Rule::NotAcceptable,
@@ -334,6 +337,7 @@ mod tests {
             settings: &settings,
             accepts_json: true,
             local_time: None,
+            flows: Some(&FlowGraph::default()),
         };
         inspect(&req, &RelationIndex::default(), &LoadedFacts::default())
     }
@@ -349,6 +353,7 @@ mod tests {
                 settings: &settings,
                 accepts_json,
                 local_time: None,
+                flows: None,
             };
             return inspect(&req, &RelationIndex::default(), &LoadedFacts::default());
         }
@@ -441,9 +446,30 @@ mod tests {
     }
 
     #[test]
-    fn trigger_flow_asks_for_the_flow_graph() {
-        let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"trigger-flow","arguments":{"id":"f","collection":"a"}}}"#;
-        assert!(matches!(run(body, json!({}), true), Inspection::NeedsFlows));
+    fn calls_that_run_flows_or_reach_data_ask_for_the_flow_graph_until_there_is_one() {
+        let settings = Settings::from_row(&Map::new(), &directory());
+        let caller = Caller { user: Some("u1".into()), ..Caller::default() };
+        let graph = FlowGraph::default();
+        let inspect_with = |body: &str, flows: Option<&FlowGraph>| {
+            let req = Request {
+                body: body.as_bytes(),
+                tool_mode: ToolMode::Legacy,
+                caller: &caller,
+                settings: &settings,
+                accepts_json: true,
+                local_time: None,
+                flows,
+            };
+            inspect(&req, &RelationIndex::default(), &LoadedFacts::default())
+        };
+        let trigger = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"trigger-flow","arguments":{"id":"f","collection":"a"}}}"#;
+        let read = r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"items","arguments":{"action":"read","collection":"a"}}}"#;
+        let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+        assert!(matches!(inspect_with(trigger, None), Inspection::NeedsFlows));
+        // A read may set off event flows on `items.read`.
+        assert!(matches!(inspect_with(read, None), Inspection::NeedsFlows));
+        assert!(matches!(inspect_with(read, Some(&graph)), Inspection::Judged(_)));
+        assert!(matches!(inspect_with(list, None), Inspection::Judged(_)));
     }
 
     #[test]

@@ -22,11 +22,13 @@ pub mod network;
 pub mod policy;
 pub mod prefilter;
 pub mod query_paths;
+pub mod recipients;
 pub mod relations;
 pub mod response;
 pub mod secrets;
 pub mod settings;
 pub mod simd;
+pub mod template;
 pub mod warm_up;
 
 #[cfg(target_arch = "wasm32")]

@@ -10,6 +10,7 @@ use crate::flows::FlowGraph;
 use crate::message::MessageError;
 use crate::network::{host_allowed, url_host, LocalTime};
 use crate::query_paths::ReadLimit;
+use crate::recipients;
 use crate::secrets::SecretKind;
 use crate::settings::{ArgumentSecrets, AssetsPolicy, Mode, OutsideHours, Settings, SettingsError};
 use serde::Serialize;
@@ -44,6 +45,7 @@ pub enum Rule {
     CollectionNotAllowed,
     AccountabilityOff,
     HostNotAllowed,
+    RecipientNotAllowed,
     ScriptNotAllowed,
     FlowNotAllowed,
     KeysCap,
@@ -85,6 +87,7 @@ impl Rule {
             Rule::CollectionNotAllowed => "collections.not-allowed",
             Rule::AccountabilityOff => "audit-evasion.accountability-off",
             Rule::HostNotAllowed => "exfiltration.host-not-allowed",
+            Rule::RecipientNotAllowed => "exfiltration.recipient-not-allowed",
             Rule::ScriptNotAllowed => "exfiltration.script",
             Rule::FlowNotAllowed => "exfiltration.flow-not-allowed",
             Rule::KeysCap => "caps.keys",
@@ -154,6 +157,9 @@ impl Rule {
             }
             Rule::HostNotAllowed => {
                 "Only hosts in Allowed Outbound Hosts (Settings → AI) may be contacted for MCP. If the host is trusted, an administrator can add it."
+            }
+            Rule::RecipientNotAllowed => {
+                "Only the addresses and domains in Allowed Email Recipients (Settings → AI) may receive email from flows MCP runs. If the recipient is trusted, an administrator can add it; give the Send Email step fixed recipients or plain addresses from the call's data."
             }
             Rule::ScriptNotAllowed => {
                 "Run Script steps are refused for MCP. An administrator can allow a reviewed flow in Flows Allowed to Run Scripts (Settings → AI)."
@@ -505,6 +511,34 @@ fn check_exfiltration(call: &Classified, settings: &Settings, flows: Option<&Flo
                     ));
                 }
             }
+            EffectKind::Email => {
+                let Some(to) = e.target.as_deref() else {
+                    return Some(Verdict::deny(
+                        Rule::RecipientNotAllowed,
+                        format!("this call sends an email whose recipients cannot be known ({})", e.via),
+                    ));
+                };
+                let Some(addresses) = recipients::addresses(to) else {
+                    return Some(Verdict::deny(
+                        Rule::RecipientNotAllowed,
+                        format!(
+                            "this call sends an email to \"{to}\", which is not a list of plain addresses ({})",
+                            e.via
+                        ),
+                    ));
+                };
+                if let Some(address) =
+                    addresses.iter().find(|a| !recipients::recipient_allowed(&ex.allowed_recipients, a))
+                {
+                    return Some(Verdict::deny(
+                        Rule::RecipientNotAllowed,
+                        format!(
+                            "this call would send an email to {address}, which is not in Allowed Email Recipients ({})",
+                            e.via
+                        ),
+                    ));
+                }
+            }
             EffectKind::Script if !e.target.as_deref().is_some_and(|f| flow_listed(&ex.exec_flows, f, flows)) => {
                 let flow = e.target.as_deref().map_or("a new flow".to_string(), |f| format!("flow {f}"));
                 return Some(Verdict::deny(
@@ -675,6 +709,7 @@ fn describe_effect(e: &Effect) -> String {
         EffectKind::FlowRun => "runs a flow".to_string(),
         EffectKind::HttpRequest => "sends an HTTP request".to_string(),
         EffectKind::Script => "runs a script".to_string(),
+        EffectKind::Email => "sends an email".to_string(),
         EffectKind::AuditOff => format!("switches off activity tracking for {}", e.collection),
         EffectKind::Unknown => "does something the guard cannot see into".to_string(),
     }
@@ -688,7 +723,11 @@ fn unknown_action(kind: EffectKind) -> &'static str {
         EffectKind::Delete => "deletes rows",
         EffectKind::SchemaChange => "changes the schema",
         EffectKind::AuditOff => "switches off activity tracking",
-        EffectKind::FlowRun | EffectKind::HttpRequest | EffectKind::Script | EffectKind::Unknown => "does something",
+        EffectKind::FlowRun
+        | EffectKind::HttpRequest
+        | EffectKind::Script
+        | EffectKind::Email
+        | EffectKind::Unknown => "does something",
     }
 }
 

@@ -308,3 +308,28 @@ fn ip_allowlist_and_working_hours_gate_every_call() {
     let delete = items(vec![effect(EffectKind::Delete, "articles")]);
     assert_eq!(judge_as(&delete, &settings(flagged), &who, Some(saturday_ten)).rule, Rule::DeletesDisabled);
 }
+
+#[test]
+fn email_goes_only_to_allowed_recipients_and_unknown_or_unreadable_recipients_are_refused() {
+    let mail = |to: Option<&str>| {
+        call(
+            "trigger-flow",
+            vec![Effect::new(EffectKind::Email, "*", KeyScope::Unknown, "flow f → operation m (mail)")
+                .with_target(to.map(str::to_string))],
+        )
+    };
+    let none = settings(json!({}));
+    let allowed = settings(json!({"mcp_guard_allowed_recipients": ["team@example.com", "*.partner.org"]}));
+    let v = judge(&mail(Some("team@example.com")), &none);
+    assert_eq!(v.rule.id(), "exfiltration.recipient-not-allowed");
+    assert!(v.reason.contains("team@example.com") && v.remedy().contains("Allowed Email Recipients"), "{}", v.reason);
+    assert!(!judge(&mail(Some("team@example.com, a@eu.partner.org")), &allowed).is_denied());
+    assert_eq!(judge(&mail(Some("team@example.com, x@evil.example")), &allowed).rule, Rule::RecipientNotAllowed);
+    assert_eq!(judge(&mail(Some("Team <x@evil.example>")), &allowed).rule, Rule::RecipientNotAllowed);
+    assert_eq!(judge(&mail(None), &allowed).rule, Rule::RecipientNotAllowed);
+    let invalid = Settings::from_row(
+        json!({"mcp_guard_allowed_recipients": ["<x@y.com>"]}).as_object().unwrap_or(&Default::default()),
+        &crate::settings::tests::directory(),
+    );
+    assert!(invalid.is_err());
+}

@@ -6,6 +6,7 @@
 use crate::directory::Directory;
 use crate::filter::{InjectionMode, Protection};
 use crate::network::{parse_clock, HostPattern, IpAllowlist, Window, DAYS};
+use crate::recipients::RecipientPattern;
 use crate::secrets::DetectorOptions;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -146,6 +147,8 @@ pub struct Caps {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Exfiltration {
     pub allowed_hosts: Vec<HostPattern>,
+    /// Addresses and domains a flow's Send Email step may write to for MCP; empty: none.
+    pub allowed_recipients: Vec<RecipientPattern>,
     /// Flow ids or names whose scripts MCP may create or run.
     pub exec_flows: BTreeSet<String>,
     /// Flow ids or names MCP may trigger; empty: any.
@@ -230,6 +233,7 @@ impl Settings {
             },
             exfiltration: Exfiltration {
                 allowed_hosts: r.parsed_list("mcp_guard_allowed_hosts", HostPattern::parse),
+                allowed_recipients: r.parsed_list("mcp_guard_allowed_recipients", RecipientPattern::parse),
                 exec_flows: r.list("mcp_guard_exec_flows").into_iter().collect(),
                 trigger_flows: r.list("mcp_guard_trigger_flows").into_iter().collect(),
             },
@@ -639,6 +643,7 @@ pub(crate) mod tests {
         assert_eq!(s.access.default_mode, Mode::Content);
         assert!(!s.access.allow_admin);
         assert!(s.exfiltration.allowed_hosts.is_empty() && s.exfiltration.exec_flows.is_empty());
+        assert!(s.exfiltration.allowed_recipients.is_empty());
         assert!(s.ip_allowlist.is_empty() && s.hours.is_none());
         assert_eq!(s.caps.max_keys, Some(100));
         assert!(!s.caps.allow_update_by_query);

@@ -73,6 +73,7 @@ mod tests {
     use crate::audit::Caller;
     use crate::directory::Directory;
     use crate::filter::{filter_answer, AnswerContext};
+    use crate::flows::FlowGraph;
     use crate::inspect::{inspect, Inspection, LoadedFacts, Request};
     use crate::message::ToolMode;
     use crate::prefilter::Prefilter;
@@ -100,6 +101,7 @@ mod tests {
                     settings: &settings,
                     accepts_json: true,
                     local_time: None,
+                    flows: Some(&FlowGraph::default()),
                 };
                 match inspect(&req, &relations, &LoadedFacts::default()) {
                     Inspection::Judged(j) => (j.allowed, j.rule),

@@ -10,6 +10,7 @@
 use crate::audit::{Caller, RecordIds};
 use crate::directory::Directory;
 use crate::filter::{filter_answer, unfilterable_answer, AnswerContext, Findings};
+use crate::flows::FlowGraph;
 use crate::inspect::{inspect, judge_delete_event, Inspection, LoadedFacts, RecordParts, Request};
 use crate::listing::filter_listing;
 use crate::message::ToolMode;
@@ -112,6 +113,8 @@ pub struct Guard {
     /// The answer prefilter for the settings in force.
     prefilter: Option<Prefilter>,
     relations: RelationIndex,
+    /// The flow graph as last loaded (`setFlows`); `None` until the JS side hands one over.
+    flows: Option<FlowGraph>,
     /// `None` when the OS gave no seed: every inspection then answers an error, and the JS side fails closed.
     ids: Option<RecordIds>,
     /// The caller context last read, with its JSON text.
@@ -131,6 +134,7 @@ impl Guard {
             settings: Err(SettingsError::NotLoaded),
             prefilter: None,
             relations: RelationIndex::default(),
+            flows: None,
             ids: RecordIds::seeded().ok(),
             caller_context: None,
             pending: FxHashMap::default(),
@@ -166,6 +170,22 @@ impl Guard {
                 }
             }
             Err(e) => error("directory", e),
+        }
+    }
+
+    /// Replaces the flow graph (`{flows, operations}` as JSON text), which the JS side reads again after flows
+    /// change and when it grows old.
+    #[wasm_bindgen(js_name = setFlows)]
+    pub fn set_flows(&mut self, graph_json: &str) -> JsValue {
+        match serde_json::from_str::<FlowGraph>(graph_json) {
+            Ok(graph) => {
+                self.flows = Some(graph);
+                to_js(&Answer::Ok(()))
+            }
+            Err(e) => {
+                self.flows = None;
+                error("flows", e)
+            }
         }
     }
 
@@ -224,7 +244,7 @@ impl Guard {
         local_minute_of_week: Option<u16>,
         facts_json: Option<String>,
     ) -> String {
-        let Guard { caller_context, ids, settings, relations, pending, next_record, .. } = self;
+        let Guard { caller_context, ids, settings, relations, flows, pending, next_record, .. } = self;
         let ctx = match caller_context {
             Some((text, ctx)) if text == caller_context_json => Rc::clone(ctx),
             stale => match serde_json::from_str::<CallerContext>(caller_context_json) {
@@ -254,6 +274,7 @@ impl Guard {
             settings,
             accepts_json: ctx.accepts_json,
             local_time,
+            flows: flows.as_ref(),
         };
         match inspect(&request, relations, &loaded) {
             // A call let through that changes nothing crosses in short form, with the number of its record,

@@ -1,5 +1,6 @@
-// The second layer. A plain update passes the request-level check, but a blocking event flow (with "Emit
-// Events" on) turns it into a delete inside the same request. The filter hook on deletes catches it.
+// The second layer behind the request-level check, which reads event flows: a plain update that a blocking
+// event flow (with "Emit Events" on) turns into a delete is refused before it runs, and the same flow runs
+// once deletes are allowed. The tripwire's filter hook on deletes stays behind both.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDirectus } from '../../scripts/lib/directus.mjs';
@@ -36,7 +37,9 @@ after(() => directus?.stop());
 const doomed = () => count(directus, 'comments', { body: { _eq: 'doomed' } });
 const update = () => callViaSdk(directus, CONTENT_TOKEN, 'items', { action: 'update', collection: 'articles', keys: [articleId], data: { title: `t${Date.now()}` } });
 
-test('with Allow Deletes off, a delete hidden in a blocking flow is stopped inside Directus', async () => {
+test('with Allow Deletes off, a delete hidden in a blocking flow is refused before the call runs', async () => {
+	// The request-level check reads the event flows a write sets off, so this delete never reaches the
+	// tripwire: the call is refused before Directus runs it.
 	await directus.api('PATCH', '/settings', { mcp_allow_deletes: false });
 	await directus.api('POST', '/items/comments', { body: 'doomed', article: articleId });
 	const before = await doomed();
@@ -44,11 +47,11 @@ test('with Allow Deletes off, a delete hidden in a blocking flow is stopped insi
 	const { result, rows } = await withAudit(directus, update);
 	const errors = toolErrors(result);
 	assert.ok(errors, `expected a tool error, got ${JSON.stringify(result)}`);
-	assert.match(errors[0].error, /MCP Guard refused this delete/);
+	assert.equal(errors[0].code, 'MCP_GUARD_DENIED');
 	assert.equal(await doomed(), before, 'the flow deleted rows');
 	assert.equal(rows[0].decision, 'denied');
 	assert.equal(rows[0].rule, 'deletes.disabled');
-	assert.match(rows[0].reason, /delete tripwire/);
+	assert.match(rows[0].reason, /comments/);
 });
 
 test('with Allow Deletes on, the same flow runs', async () => {
