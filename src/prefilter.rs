@@ -8,7 +8,7 @@
 //! attribute and nothing else is only read for hidden HTML.
 
 use crate::filter::{InjectionMode, Protection};
-use crate::injection::{OVERRIDE_PHRASES, OVERRIDE_VERBS, ROLE_TAGS};
+use crate::injection::{CUE_WORDS, OVERRIDE_PHRASES, OVERRIDE_VERBS, ROLE_TAGS};
 use crate::secrets::{field_rule_spellings, name_spellings, secret_prefixes};
 use crate::simd::{Chunk, NibbleClasses};
 use aho_corasick::automaton::Automaton;
@@ -55,7 +55,10 @@ impl Triggers {
     pub const NON_ASCII: u16 = 1 << 9;
     /// A `\u` escape: JSON text inside the string may spell anything with it.
     pub const ESCAPE: u16 = 1 << 10;
-    const INJECTION: u16 = Self::HIDING
+    /// A word every structural cue of text written for an AI agent needs (`injection::CUE_WORDS`).
+    pub const CUE: u16 = 1 << 11;
+    const INJECTION: u16 = Self::CUE
+        | Self::HIDING
         | Self::COMMENT
         | Self::LINK
         | Self::PHRASE
@@ -148,6 +151,8 @@ impl Prefilter {
             for (list, bits) in lists {
                 list.iter().for_each(|w| add(w.trim_start_matches('\n'), bits));
             }
+            // The answer's raw JSON writes a newline as `\n`.
+            CUE_WORDS.iter().for_each(|w| add(&w.replace('\n', "\\n"), Triggers::CUE));
         }
         // Non-ASCII text may hide a name (`ｐａｓｓｗｏｒｄ`, `pass\u{200B}word`) or a key split by invisible
         // characters from the words, so it is read in full.
@@ -561,14 +566,15 @@ mod tests {
 
         proptest! {
             #[test]
-            fn report_every_word_once_as_a_plain_search_does(parts in prop::collection::vec(prop::sample::select(vec!["a ", "Ignore previous instructions", "ignore", "sty", "le", "STYLE", "hidden", "sk_live_", "token", "x", "<!", "--", "\u{e9}"]), 0..40)) {
+            fn report_every_word_once_as_a_plain_search_does(parts in prop::collection::vec(prop::sample::select(vec!["a ", "Ignore previous instructions", "ignore", "sty", "le", "STYLE", "hidden", "sk_live_", "token", "x", "<!", "--", "\u{e9}", "AI agent", "to you", "TODO:"]), 0..40)) {
                 let text = parts.concat();
                 let mut protection = defaults();
                 protection.detectors.enabled = false;
                 protection.field_rules = false;
                 let p = Prefilter::new(&protection).unwrap_or_else(|| panic!("prefilter"));
                 let mut words: Vec<String> = Vec::new();
-                for word in ["\\u", "style", "hidden", "<!--", "](http"].into_iter().chain(OVERRIDE_PHRASES.iter().chain(ROLE_TAGS).chain(OVERRIDE_VERBS).map(|w| w.trim_start_matches('\n'))) {
+                let cues: Vec<String> = CUE_WORDS.iter().map(|w| w.replace('\n', "\\n")).collect();
+                for word in ["\\u", "style", "hidden", "<!--", "](http"].into_iter().chain(OVERRIDE_PHRASES.iter().chain(ROLE_TAGS).chain(OVERRIDE_VERBS).map(|w| w.trim_start_matches('\n'))).chain(cues.iter().map(String::as_str)) {
                     let word = trigger_prefix(word).to_ascii_lowercase();
                     if !words.contains(&word) {
                         words.push(word);
@@ -591,6 +597,15 @@ mod tests {
                 prop_assert_eq!((found, found_hiding), (bits, hiding));
                 prop_assert_eq!(p.may_need_filtering(text.as_bytes()), bits != 0 || p.byte_triggers::<true>(text.as_bytes()) != 0);
             }
+        }
+    }
+
+    #[test]
+    fn every_cue_word_sends_its_string_to_the_injection_scan() {
+        let p = Prefilter::new(&defaults()).unwrap_or_else(|| panic!("prefilter"));
+        for word in CUE_WORDS {
+            let raw = serde_json::to_string(&format!("Some text {word} more text")).unwrap_or_default();
+            assert!(p.triggers(raw.as_bytes()).injection(), "{word:?}");
         }
     }
 }

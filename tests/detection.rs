@@ -3,8 +3,10 @@
 //! content. A change that loses recall or flags more ordinary content fails here.
 //! `cargo run --release --example detection` prints the numbers per family.
 
+use mcp_guard::filter::{InjectionMode, Protection};
 use mcp_guard::injection::scan;
-use mcp_guard::prefilter::Triggers;
+use mcp_guard::prefilter::Prefilter;
+use mcp_guard::secrets::DetectorOptions;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -17,9 +19,23 @@ fn measure() -> (BTreeMap<String, (usize, usize)>, BTreeMap<String, String>) {
         .as_object()
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string())).collect())
         .unwrap_or_default();
+    // The default settings' prefilter decides, as in production, whether the scan runs and with what: it
+    // sees each text as the answer carries it, a JSON string.
+    let protection = Protection {
+        field_rules: true,
+        extra_fields: vec![],
+        collection_fields: Default::default(),
+        detectors: DetectorOptions { enabled: true, contact: false },
+        injection: InjectionMode::Flag,
+        trusted_hosts: vec![],
+    };
+    let prefilter = Prefilter::new(&protection).unwrap_or_else(|| panic!("the default prefilter builds"));
     let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for sample in corpus["samples"].as_array().into_iter().flatten() {
-        let hits = scan(sample["text"].as_str().unwrap_or(""), &[], &Triggers::everything()).unwrap_or_default();
+        let text = sample["text"].as_str().unwrap_or("");
+        let raw = serde_json::to_string(text).unwrap_or_default();
+        let triggers = prefilter.triggers(raw.trim_matches('"').as_bytes());
+        let hits = scan(text, &[], &triggers).unwrap_or_default();
         let entry = counts.entry(sample["family"].as_str().unwrap_or("").to_string()).or_default();
         entry.0 += usize::from(!hits.is_empty());
         entry.1 += 1;
