@@ -218,6 +218,8 @@ async function coreDecisionTime() {
 	const calls = requestCalls(guard);
 	guard.setSchema(JSON.stringify({ primary_keys: { articles: 'id', comments: 'id' }, singletons: [], relations: [{ collection: 'comments', field: 'article', related_collection: 'articles', one_field: 'comments', one_collection_field: null, one_deselect_action: 'delete' }] }));
 	guard.setSettings(JSON.stringify({ mcp_guard_enabled: true, mcp_allow_deletes: false }));
+	// An instance without flows: items calls are judged with its (empty) flow graph, as in Directus.
+	guard.setFlows(JSON.stringify({ flows: [], operations: [] }));
 	const context = { tool_mode: 'legacy', caller: { user: 'u', role: 'r', admin: false, ip: '127.0.0.1', user_agent: 'bench', oauth_client: null }, accepts_json: true, received_ms: Date.now() };
 	const messages = {
 		'items read': { action: 'read', collection: 'articles', query: { fields: ['id', 'title'], limit: 20 } },
