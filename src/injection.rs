@@ -461,8 +461,10 @@ pub fn scan(text: &str, trusted_hosts: &[HostPattern], triggers: &Triggers) -> O
         hits.push(Hit { signal: Signal::RoleTag, evidence: evidence(text.get(start..).unwrap_or("").trim_start()) });
         tagged = true;
     }
-    // The structural cues, when no override phrase already tells what the text is.
-    if !overridden {
+    // The structural cues, when no override phrase already tells what the text is. Each cue needs one of
+    // CUE_WORDS, which the prefilter reports (or cannot rule out: an escape may spell one, and non-ASCII
+    // text is read in full).
+    if !overridden && triggers.has(Triggers::CUE | Triggers::ESCAPE | Triggers::NON_ASCII) {
         if let Some(found) = cues::find(text)? {
             let shown = evidence(text.get(found.start..).unwrap_or("").trim_start());
             if !found.marker {
