@@ -58,6 +58,10 @@ pub struct Effect {
     /// The URL, flow or other thing the effect is about, when the collection does not say it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// Directus does this without emitting events (a flow step with Emit Events off), so the in-Directus
+    /// layer never sees it: whatever cannot be counted now cannot be counted later either.
+    #[serde(skip)]
+    pub unseen_by_hooks: bool,
 }
 
 /// The collection of an effect whose collection cannot be known: it may be any collection.
@@ -71,6 +75,7 @@ impl Effect {
             keys: KeyScope::Unknown,
             via,
             target: None,
+            unseen_by_hooks: false,
         }
     }
 
@@ -85,7 +90,7 @@ impl Effect {
     }
 
     pub fn new(kind: EffectKind, collection: &str, keys: KeyScope, via: impl Into<String>) -> Effect {
-        Effect { kind, collection: collection.to_string(), keys, via: via.into(), target: None }
+        Effect { kind, collection: collection.to_string(), keys, via: via.into(), target: None, unseen_by_hooks: false }
     }
 
     pub fn with_target(mut self, target: Option<String>) -> Effect {

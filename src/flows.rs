@@ -135,9 +135,11 @@ impl FlowGraph {
     ) {
         for step in operation_effects(kind, options, via, flow, trigger, relations) {
             match step {
-                Step::Effect { effect, emits_events } => {
+                Step::Effect { mut effect, emits_events } => {
                     if emits_events {
                         run.emitting.push(effect.clone());
+                    } else {
+                        effect.unseen_by_hooks = true;
                     }
                     run.effects.push(effect);
                 }

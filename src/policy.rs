@@ -578,6 +578,23 @@ fn check_caps(call: &Classified, settings: &Settings) -> Option<Verdict> {
     let caps = &settings.caps;
     let (created, changed) = count_rows(&call.effects);
     if let Some(max) = caps.max_keys {
+        // Rows a flow step names by keys the guard cannot know, where Directus emits no event the second
+        // layer could count them by: the worst case is more than any limit.
+        let unseen = call.effects.iter().find(|e| {
+            e.unseen_by_hooks
+                && e.keys == KeyScope::Unknown
+                && matches!(e.kind, EffectKind::Update | EffectKind::Delete)
+        });
+        if let Some(e) = unseen {
+            return Some(Verdict::deny(
+                Rule::KeysCap,
+                format!(
+                    "this call {} whose number cannot be known before it runs, and the limit is {max} per call ({}); an administrator can give the step keys from the call's data",
+                    describe_effect(e),
+                    e.via
+                ),
+            ));
+        }
         if changed > max {
             return Some(Verdict::deny(
                 Rule::KeysCap,

@@ -333,3 +333,16 @@ fn email_goes_only_to_allowed_recipients_and_unknown_or_unreadable_recipients_ar
     );
     assert!(invalid.is_err());
 }
+
+#[test]
+fn rows_no_layer_can_count_are_more_than_any_limit() {
+    let s = settings(json!({"mcp_allow_deletes": true, "mcp_guard_max_keys": 5}));
+    let mut step = Effect::new(EffectKind::Update, "articles", KeyScope::Unknown, "flow f → operation o");
+    // A replace array's deselected rows are counted by the second layer as Directus deletes them.
+    assert!(!judge(&items(vec![step.clone()]), &s).is_denied());
+    // A flow step without events is seen by no hook.
+    step.unseen_by_hooks = true;
+    let v = judge(&items(vec![step.clone()]), &s);
+    assert_eq!(v.rule, Rule::KeysCap, "{}", v.reason);
+    assert!(!judge(&items(vec![step]), &settings(json!({"mcp_guard_max_keys": null}))).is_denied());
+}

@@ -79,8 +79,10 @@ before(async () => {
 			EMAIL_SMTP_SECURE: 'false',
 			EMAIL_SMTP_IGNORE_TLS: 'true',
 			EMAIL_FROM: 'directus@example.com',
-			FLOWS_ENV_ALLOW_LIST: 'MCP_TARGET',
+			FLOWS_ENV_ALLOW_LIST: 'MCP_TARGET,MCP_KEYS',
 			MCP_TARGET: 'directus_settings',
+			// The first three articles, which seedRows creates.
+			MCP_KEYS: '1,2,3',
 		},
 	});
 	await seed(directus);
@@ -359,4 +361,17 @@ test('14. a legitimate flow with fixed options keeps running and creates its row
 	const before = await count(directus, 'comments', { body: { _eq: 'Thanks from a flow' } });
 	assertRan(await trigger(id, {}, { keys: [a] }));
 	assert.equal(await count(directus, 'comments', { body: { _eq: 'Thanks from a flow' } }), before + 1);
+});
+
+test('15. keys the guard cannot know, in a step that emits no events, count as more than Max Keys per Call', async () => {
+	const id = await flow('Retitle from the environment', [
+		{ type: 'item-update', options: { collection: 'articles', key: '{{$env.MCP_KEYS}}', payload: { title: 'from env' }, permissions: '$full' } },
+	]);
+	await configureGuard(directus, { mcp_guard_max_keys: 2 });
+	assertDenied(await trigger(id), 'caps.keys');
+	assert.equal(await count(directus, 'articles', { title: { _eq: 'from env' } }), 0);
+	// Without a limit the same flow runs: the refusal above is what kept the three rows.
+	await configureGuard(directus, { mcp_guard_max_keys: null });
+	assertRan(await trigger(id));
+	assert.equal(await count(directus, 'articles', { title: { _eq: 'from env' } }), 3);
 });
