@@ -580,10 +580,11 @@ fn check_caps(call: &Classified, settings: &Settings) -> Option<Verdict> {
     if let Some(max) = caps.max_keys {
         // Rows a flow step names by keys the guard cannot know, where Directus emits no event the second
         // layer could count them by: the worst case is more than any limit.
+        // (Deletes while Allow Deletes is off are left to its own, plainer refusal.)
         let unseen = call.effects.iter().find(|e| {
             e.unseen_by_hooks
                 && e.keys == KeyScope::Unknown
-                && matches!(e.kind, EffectKind::Update | EffectKind::Delete)
+                && (e.kind == EffectKind::Update || (e.kind == EffectKind::Delete && settings.allow_deletes))
         });
         if let Some(e) = unseen {
             return Some(Verdict::deny(
