@@ -2,7 +2,7 @@
 // so reading the flow graph before a call is the only moment their effects can be seen, and any call that
 // reads or writes data may set off event flows; the folder of a file decides whether the assets tool may
 // return its contents.
-import { createFreshness } from './freshness.js';
+import { createReloader } from './freshness.js';
 
 function parseOptions(options) {
 	if (typeof options !== 'string') return options ?? null;
@@ -32,14 +32,11 @@ export const FLOW_EVENTS = ['flows', 'operations'].flatMap((scope) => ['create',
  * time once an answer has left).
  */
 export function createFlowSync(database, core, logger) {
-	const freshness = createFreshness();
 	let loaded = null;
-	let loading = null;
-
-	async function load() {
+	async function load(freshness) {
 		const started = freshness.beginRead();
 		const graph = JSON.stringify(await loadFlowGraph(database));
-		if (!freshness.isCurrent(started)) return load();
+		if (!freshness.isCurrent(started)) return load(freshness);
 		if (graph !== loaded) {
 			const answer = core.guard.setFlows(graph);
 			if (answer.error) throw new Error(`the flow graph was refused (${answer.error.message})`);
@@ -47,35 +44,7 @@ export function createFlowSync(database, core, logger) {
 		}
 		freshness.markFresh(started);
 	}
-
-	function reload() {
-		if (!loading) {
-			const current = load().finally(() => {
-				if (loading === current) loading = null;
-			});
-			loading = current;
-		}
-		return loading;
-	}
-
-	return {
-		/** Makes sure the core judges with a flow graph that is not old. */
-		async refresh() {
-			if (!freshness.isFresh()) await reload();
-		},
-		/** When the graph will soon be too old, a function that reads it again once an answer has left. */
-		refreshAhead() {
-			if (!freshness.isDue()) return null;
-			return () => {
-				if (!freshness.isDue()) return;
-				reload().catch((error) => logger.error(`[mcp-guard] could not read the flows ahead of time: ${error?.message}`));
-			};
-		},
-		invalidate() {
-			loading = null;
-			freshness.invalidate();
-		},
-	};
+	return createReloader(load, 'the flows', logger);
 }
 
 /** The folder (id and name) of a file, or `{missing: true}`. */

@@ -31,3 +31,45 @@ export function createFreshness() {
 		},
 	};
 }
+
+/**
+ * Keeps what `load(freshness)` reads from the database in the core, fresh: one read in flight at a time,
+ * which every call that needs it meanwhile waits for. `load` marks the start of its read, reads again when a
+ * change overtook it (`isCurrent`), and marks what it put in place fresh. `what` names it in the log.
+ */
+export function createReloader(load, what, logger) {
+	const freshness = createFreshness();
+	let loading = null;
+	function reload() {
+		if (!loading) {
+			const current = load(freshness).finally(() => {
+				if (loading === current) loading = null;
+			});
+			loading = current;
+		}
+		return loading;
+	}
+	return {
+		/** Makes sure the core judges with what is not old. */
+		async refresh() {
+			if (!freshness.isFresh()) await reload();
+		},
+		/**
+		 * When it will soon be too old, a function that reads it again, for calling once an answer has left:
+		 * on SQLite a read holds Directus's only connection, which the call would wait for.
+		 */
+		refreshAhead() {
+			if (!freshness.isDue()) return null;
+			return () => {
+				if (!freshness.isDue()) return;
+				reload().catch((error) => logger.error(`[mcp-guard] could not read ${what} ahead of time: ${error?.message}`));
+			};
+		},
+		/** After a change on this instance, so that it applies to the very next call. */
+		invalidate() {
+			// A read in flight may have begun before the change: the next call starts its own.
+			loading = null;
+			freshness.invalidate();
+		},
+	};
+}

@@ -2,7 +2,7 @@
 // validates; this file fetches the row and the directory facts the settings name (roles, users, time
 // zones), and hands them over when they change.
 import manifest from '../extension.json';
-import { createFreshness } from './freshness.js';
+import { createReloader } from './freshness.js';
 import { whereUsersNamed } from './users.js';
 
 /** The guard's own columns on directus_settings, as extension.json declares them. */
@@ -51,7 +51,6 @@ function timeZones() {
 }
 
 export function createSettingsSync(database, core, logger) {
-	const freshness = createFreshness();
 	let loadedRow = null;
 	let loadedDirectory = null;
 	let timeZone = null;
@@ -67,11 +66,11 @@ export function createSettingsSync(database, core, logger) {
 	}
 
 	/** Reads the row and the directory and hands them to the core; again if a change overtook the read. */
-	async function load() {
+	async function load(freshness) {
 		const started = freshness.beginRead();
 		const row = guardColumns(await read());
 		const directory = JSON.stringify(await readDirectory(database, row));
-		if (!freshness.isCurrent(started)) return load();
+		if (!freshness.isCurrent(started)) return load(freshness);
 		const rowText = JSON.stringify(row);
 		if (directory !== loadedDirectory) {
 			loadedDirectory = directory;
@@ -85,42 +84,13 @@ export function createSettingsSync(database, core, logger) {
 		freshness.markFresh(started);
 	}
 
-	// The read in flight, which every call that needs one meanwhile waits for.
-	let loading = null;
-	function reload() {
-		if (!loading) {
-			const current = load().finally(() => {
-				if (loading === current) loading = null;
-			});
-			loading = current;
-		}
-		return loading;
-	}
-
-	function invalidate() {
-		// A read in flight may have begun before the change: the next call starts its own.
-		loading = null;
-		freshness.invalidate();
-	}
+	const reloader = createReloader(load, 'the settings', logger);
 
 	return {
-		/** Makes sure the core judges with settings that are not old. */
-		async refresh() {
-			if (!freshness.isFresh()) await reload();
-		},
-		/**
-		 * When the settings will soon be too old, a function that reads them again, for calling once an
-		 * answer has left: on SQLite a read holds Directus's only connection, which the call would wait for.
-		 */
-		refreshAhead() {
-			if (!freshness.isDue()) return null;
-			return () => {
-				if (!freshness.isDue()) return;
-				reload().catch((error) => logger.error(`[mcp-guard] could not read the settings ahead of time: ${error?.message}`));
-			};
-		},
+		refresh: reloader.refresh,
+		refreshAhead: reloader.refreshAhead,
 		/** Called on `settings.update` and directory changes, so they apply to the very next call. */
-		invalidate,
+		invalidate: reloader.invalidate,
 		/** The IANA zone of the working hours, or null when none are set. */
 		timeZone: () => timeZone,
 
@@ -134,7 +104,7 @@ export function createSettingsSync(database, core, logger) {
 			const after = guardColumns({ ...(await read()), ...changes });
 			core.guard.setDirectory(JSON.stringify(await readDirectory(database, after)));
 			loadedDirectory = null;
-			invalidate();
+			reloader.invalidate();
 			const answer = core.guard.validateSettings(JSON.stringify(after));
 			return answer.error ? answer.error.message : null;
 		},
