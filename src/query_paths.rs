@@ -344,34 +344,25 @@ fn strings(value: Option<&Value>) -> Vec<&str> {
 
 /// Directus's `splitFieldPath`: dots at parenthesis depth 0 separate a path's segments.
 fn split_field_path(path: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0i32, 0);
-    for (i, c) in path.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            '.' if depth == 0 => {
-                parts.push(&path[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&path[start..]);
-    parts
+    split_outside_parentheses(path, '.')
 }
 
 /// Directus's `splitFields`: commas at parenthesis depth 0 separate fields.
 fn split_fields(text: &str) -> Vec<&str> {
+    split_outside_parentheses(text, ',')
+}
+
+/// `text` cut at every `separator` that no parenthesis encloses (`json(a, b.c)` stays whole).
+fn split_outside_parentheses(text: &str, separator: char) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0i32, 0);
     for (i, c) in text.char_indices() {
         match c {
             '(' => depth += 1,
             ')' => depth -= 1,
-            ',' if depth == 0 => {
+            c if c == separator && depth == 0 => {
                 parts.push(&text[start..i]);
-                start = i + 1;
+                start = i + separator.len_utf8();
             }
             _ => {}
         }
