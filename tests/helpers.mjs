@@ -3,6 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
 
 export function mcpUrl(directus, { registry = false, path = '/mcp' } = {}) {
 	return `${directus.url}${path}${registry ? '?tool_mode=registry' : ''}`;
@@ -65,6 +66,21 @@ export function toolCall(name, args) {
 export function toolErrors(result) {
 	if (!result?.isError) return null;
 	return JSON.parse(result.content[0].text);
+}
+
+/** The guard's denial in a tool result, or null when the guard let the call through. */
+export function denial(result) {
+	const error = toolErrors(result)?.[0];
+	return error?.code === 'MCP_GUARD_DENIED' ? error : null;
+}
+
+/** Asserts that the guard refused the call by `rule`, saying why and what to do; returns the denial. */
+export function assertDenied(result, rule) {
+	const d = denial(result);
+	assert.ok(d, `expected a denial by ${rule}, got ${JSON.stringify(result).slice(0, 500)}`);
+	assert.equal(d.rule, rule, d.reason);
+	assert.ok(d.reason && d.remedy, 'a denial says why and what to do');
+	return d;
 }
 
 export async function callViaSdk(directus, token, name, args, options = {}) {

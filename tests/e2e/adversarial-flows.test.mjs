@@ -11,7 +11,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { startDirectus } from '../../scripts/lib/directus.mjs';
 import { seed, seedRows, CONTENT_TOKEN } from '../../scripts/lib/seed.mjs';
-import { callViaSdk, callViaHttp, rawRpc, toolCall, toolErrors, count, configureGuard } from '../helpers.mjs';
+import { callViaSdk, callViaHttp, rawRpc, toolCall, toolErrors, count, configureGuard, denial, assertDenied } from '../helpers.mjs';
 
 let directus;
 let articleIds;
@@ -125,19 +125,6 @@ async function flow(name, operations, trigger = 'manual') {
 	return created.id;
 }
 
-/** The guard's denial in a tool result, or null. */
-function denial(result) {
-	const error = toolErrors(result)?.[0];
-	return error?.code === 'MCP_GUARD_DENIED' ? error : null;
-}
-
-function assertDenied(result, rule) {
-	const d = denial(result);
-	assert.ok(d, `expected a denial by ${rule}, got ${JSON.stringify(result).slice(0, 500)}`);
-	assert.equal(d.rule, rule, d.reason);
-	assert.ok(d.reason && d.remedy, 'a denial says why and what to do');
-	return d;
-}
 
 function assertRan(result) {
 	// Directus's log says why a flow did not run.

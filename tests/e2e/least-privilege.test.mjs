@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { startDirectus } from '../../scripts/lib/directus.mjs';
 import { seed, seedRows, seedDeleteFlow, CONTENT_TOKEN, ADMIN_MCP_TOKEN } from '../../scripts/lib/seed.mjs';
-import { sdkClient, rawRpc, toolCall, toolErrors, count, withAudit, auditRows, configureGuard } from '../helpers.mjs';
+import { sdkClient, rawRpc, toolCall, count, withAudit, auditRows, configureGuard, denial, assertDenied } from '../helpers.mjs';
 
 let directus;
 let ids;
@@ -34,19 +34,6 @@ async function call(token, name, args, { registry = false, headers = {} } = {}) 
 	}
 }
 
-/** The guard's denial in a tool result, or null when the guard let the call through. */
-function denial(result) {
-	const error = toolErrors(result)?.[0];
-	return error?.code === 'MCP_GUARD_DENIED' ? error : null;
-}
-
-function assertDenied(result, rule) {
-	const d = denial(result);
-	assert.ok(d, `expected a denial by ${rule}, got ${JSON.stringify(result).slice(0, 400)}`);
-	assert.equal(d.rule, rule, d.reason);
-	assert.ok(d.reason && d.remedy, 'a denial says why and what to do');
-	return d;
-}
 
 describe('modes', () => {
 	// Every tool × action the content user can send, and what each mode decides (A allowed, or the rule).
